@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# The project's single test entry point (CI runs it through .ci/run).
+#
+# Runs formatting and lint checks, unit tests, the fuzz-corpus replay, the
+# release build, the conformance runs against real peers (Python websockets,
+# Node ws, Chromium), a bench smoke run and the demo. Every command is a
+# "step" whose output goes to target/test-logs/NAME.log.
+#
+# On a Debian 12 machine as root it first installs whatever peer is missing
+# (Chromium from apt, a Python venv and npm packages under target/peers/).
+# SKIP_PEERS=1 installs nothing and skips the real-peer runs. A peer that
+# cannot be installed makes its runs SKIPPED, never PASSED. Re-running is
+# safe: installed peers are reused and the logs are recreated.
+#
+# The last line is `N passed, N failed, N skipped`. Each N adds two tallies:
+# steps (one per command below) and cases (the tests those commands report:
+# cargo's `test result:` lines and the runners' `N passed, N failed` lines).
+# Any failure, of either kind, makes the exit status non-zero.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+if [ ! -d ../shared ]; then
+    echo "error: $ROOT/../shared is missing (spec files and test vectors live there)" >&2
+    exit 1
+fi
+# rustup installs cargo here; a CI login shell may not have it on PATH.
+if [ -d "$HOME/.cargo/bin" ]; then PATH=$HOME/.cargo/bin:$PATH; fi
+
+LOGS=target/test-logs
+PEERS=target/peers
+rm -rf "$LOGS"
+mkdir -p "$LOGS" "$PEERS"
+
+PASS=0 FAIL=0 SKIP=0                # steps
+CASE_PASS=0 CASE_FAIL=0 CASE_SKIP=0 # cases reported by the steps
+
+# --- background processes -------------------------------------------------
+# Every server this script starts is recorded here and stopped by PID; the
+# EXIT trap stops whatever a failed step left behind.
+PIDS=()
+start_bg() { # start_bg LOG cmd... : sets BG_PID
+    local log=$1
+    shift
+    "$@" >"$log" 2>&1 &
+    BG_PID=$!
+    PIDS+=("$BG_PID")
+}
+stop_bg() { # stop_bg PID
+    local pid keep=()
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    for pid in "${PIDS[@]}"; do [ "$pid" = "$1" ] || keep+=("$pid"); done
+    PIDS=("${keep[@]}")
+}
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT PID: succeeds once something listens on PORT, fails after
+# 15 s or when PID dies. It reads /proc/net/tcp instead of connecting, because
+# `ws-peer server --verdict` serves exactly one connection and a probe would
+# use it up.
+wait_port() {
+    local hex _
+    hex=$(printf '%04X' "$1")
+    for _ in $(seq 150); do
+        grep -qE "^ *[0-9]+: [0-9A-F]{8}:$hex [0-9A-F]{8}:0000 0A " /proc/net/tcp && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# Appends a background process's log to the step's log, prefixed so its
+# lines are never mistaken for the step's own summary line.
+show_log() { # show_log PREFIX FILE
+    [ -f "$2" ] && sed "s/^/  $1| /" "$2"
+}
+
+# --- steps and tallies -------------------------------------------------------
+# tally NAME LOG: adds the case counts a step printed to the case tally.
+tally() {
+    local name=$1 log=$2 p f s line
+    if grep -q '^test result: ' "$log"; then
+        # cargo test prints one line per test binary; ignored tests are skipped.
+        read -r p f s < <(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed; ([0-9]+) ignored.*/\1 \2 \3/p' "$log" |
+            awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}')
+    else
+        # Runners may print per-group counts before their total, which comes
+        # last: only the last matching line is counted.
+        line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
+        [ -n "$line" ] || return 0
+        read -r p f s < <(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\2 \3 \5/' <<<"$line")
+    fi
+    s=${s:-0}
+    CASE_PASS=$((CASE_PASS + p)) CASE_FAIL=$((CASE_FAIL + f)) CASE_SKIP=$((CASE_SKIP + s))
+    if [ "$s" -gt 0 ]; then
+        echo "  $name: $p passed, $f failed, $s skipped"
+    else
+        echo "  $name: $p passed, $f failed"
+    fi
+}
+
+# step NAME cmd...: runs cmd (in this shell, so functions may start servers)
+# with its output in target/test-logs/NAME.log.
+step() {
+    local name=$1 log=$LOGS/$1.log
+    shift
+    if "$@" >"$log" 2>&1; then
+        STEP_OK=1
+        PASS=$((PASS + 1))
+        echo "PASS $name"
+    else
+        STEP_OK=0
+        FAIL=$((FAIL + 1))
+        echo "FAIL $name (see $log)"
+        tail -n 30 "$log" | sed 's/^/    /'
+    fi
+    tally "$name" "$log"
+}
+
+skip() { # skip NAME REASON
+    SKIP=$((SKIP + 1))
+    echo "SKIP $1 ($2)"
+}
+
+# --- peers -------------------------------------------------------------------
+# Each *_SKIP holds the reason its peer is unavailable, empty when it is ready.
+INSTALL_LOG=$LOGS/install.log
+APT_UPDATED=0
+apt_install() {
+    command -v apt-get >/dev/null || return 1
+    if [ "$APT_UPDATED" = 0 ]; then
+        APT_UPDATED=1
+        apt-get update >>"$INSTALL_LOG" 2>&1 || return 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$INSTALL_LOG" 2>&1
+}
+
+VENV=$PEERS/venv
+PYTHON=$VENV/bin/python
+py_ready() { "$PYTHON" -c 'import websockets, wsproto' 2>/dev/null; }
+install_python() {
+    py_ready && return 0
+    command -v python3 >/dev/null || return 1
+    if [ ! -x "$VENV/bin/pip" ]; then
+        rm -rf "$VENV"
+        # Debian's python3 needs python3-venv for ensurepip.
+        if ! python3 -m venv "$VENV" >>"$INSTALL_LOG" 2>&1; then
+            rm -rf "$VENV"
+            apt_install python3-venv && python3 -m venv "$VENV" >>"$INSTALL_LOG" 2>&1 || return 1
+        fi
+    fi
+    "$VENV/bin/pip" install websockets wsproto >>"$INSTALL_LOG" 2>&1
+    py_ready
+}
+
+NODE_DIR=$PEERS/node
+node_ready() { node -e "require('$ROOT/$NODE_DIR/node_modules/ws')" 2>/dev/null; }
+install_node() {
+    command -v node >/dev/null || return 1
+    node_ready && return 0
+    npm install --prefix "$NODE_DIR" ws@8 >>"$INSTALL_LOG" 2>&1
+    node_ready
+}
+
+CHROMIUM=/usr/bin/chromium
+install_chromium() {
+    [ -x "$CHROMIUM" ] || apt_install chromium
+    [ -x "$CHROMIUM" ]
+}
+
+if [ "${SKIP_PEERS:-0}" = 1 ]; then
+    PY_SKIP="SKIP_PEERS=1" NODE_SKIP="SKIP_PEERS=1" CHROMIUM_SKIP="SKIP_PEERS=1"
+else
+    PY_SKIP="" NODE_SKIP="" CHROMIUM_SKIP=""
+    install_python || PY_SKIP="Python websockets/wsproto not installable, see $INSTALL_LOG"
+    install_node || NODE_SKIP="Node ws not installable, see $INSTALL_LOG"
+    install_chromium || CHROMIUM_SKIP="chromium not installable, see $INSTALL_LOG"
+    echo "peers: python ${PY_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}"
+fi
+
+# --- conformance runs ------------------------------------------------------
+WS_PEER=target/release/ws-peer
+DEMO=target/release/demo
+# A client that stalls must not hang CI: every client run is bounded.
+CLIENT_TIMEOUT=180
+
+# vs_our_server NAME "SERVER_FLAGS" "CLIENT_FLAGS" client-cmd...: starts
+# `ws-peer server`, then runs `client-cmd URL CLIENT_FLAGS` against it.
+vs_our_server() {
+    local name=$1 server_flags=$2 client_flags=$3 port pid rc
+    shift 3
+    port=$(free_port)
+    # shellcheck disable=SC2086 # flags are deliberately split into words
+    start_bg "$LOGS/$name.server.log" "$WS_PEER" server --listen "127.0.0.1:$port" $server_flags
+    pid=$BG_PID
+    if wait_port "$port" "$pid"; then
+        # shellcheck disable=SC2086
+        timeout "$CLIENT_TIMEOUT" "$@" "ws://127.0.0.1:$port/" $client_flags
+        rc=$?
+    else
+        echo "ws-peer server exited or did not listen on 127.0.0.1:$port within 15 s"
+        rc=1
+    fi
+    stop_bg "$pid"
+    show_log server "$LOGS/$name.server.log"
+    return "$rc"
+}
+
+# vs_our_client NAME "CLIENT_FLAGS" server-cmd...: starts
+# `server-cmd --port PORT`, then runs `ws-peer client` against it.
+vs_our_client() {
+    local name=$1 client_flags=$2 port pid rc
+    shift 2
+    port=$(free_port)
+    start_bg "$LOGS/$name.server.log" "$@" --port "$port"
+    pid=$BG_PID
+    if wait_port "$port" "$pid"; then
+        # shellcheck disable=SC2086
+        timeout "$CLIENT_TIMEOUT" "$WS_PEER" client --url "ws://127.0.0.1:$port/" $client_flags
+        rc=$?
+    else
+        echo "peer server exited or did not listen on 127.0.0.1:$port within 15 s"
+        rc=1
+    fi
+    stop_bg "$pid"
+    show_log server "$LOGS/$name.server.log"
+    return "$rc"
+}
+
+# chromium_run NAME DEFLATE(1|0): headless Chromium loads chromium.html,
+# which echoes through `ws-peer server --verdict` and sends its verdict as
+# the last message; the server's exit status is the result. Chromium always
+# offers permessage-deflate, so the run without it has the server decline.
+chromium_run() {
+    local name=$1 deflate=$2 flags="" port spid cpid profile rc
+    [ "$deflate" = 1 ] || flags=--no-deflate
+    port=$(free_port)
+    # The outer timeout covers a page that never connects at all.
+    # shellcheck disable=SC2086
+    start_bg "$LOGS/$name.server.log" timeout 90 "$WS_PEER" server --listen "127.0.0.1:$port" --verdict $flags
+    spid=$BG_PID
+    if ! wait_port "$port" "$spid"; then
+        echo "ws-peer server exited or did not listen on 127.0.0.1:$port within 15 s"
+        stop_bg "$spid"
+        show_log server "$LOGS/$name.server.log"
+        return 1
+    fi
+    profile=$(mktemp -d)
+    # timeout signals Chromium's whole process group when it is stopped, so
+    # stopping its PID also ends the renderer and helper processes.
+    start_bg "$LOGS/$name.chromium.log" timeout 60 "$CHROMIUM" --headless --no-sandbox \
+        --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+        --disable-component-update --disable-sync --enable-logging=stderr --v=0 \
+        --user-data-dir="$profile" \
+        "file://$ROOT/conformance/peers/chromium.html?port=$port&deflate=$deflate"
+    cpid=$BG_PID
+    wait "$spid"
+    rc=$?
+    stop_bg "$spid"
+    stop_bg "$cpid"
+    rm -rf "$profile"
+    show_log server "$LOGS/$name.server.log"
+    # The page's console.log lines: its checks and the verdict it sent.
+    sed -nE 's/.*:CONSOLE[^]]*\] "(.*)", source: .*/  page| \1/p' "$LOGS/$name.chromium.log"
+    return "$rc"
+}
+
+fuzz_corpus() {
+    if [ ! -d fuzz/corpus ]; then
+        echo "fuzz/corpus is missing: there is nothing to replay"
+        return 1
+    fi
+    cargo test -p ws-codec --features fuzzing --test fuzz_corpus
+}
+
+# --- the run ---------------------------------------------------------------
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step test cargo test --workspace
+step fuzz-corpus fuzz_corpus
+step build-release cargo build --release -p conformance
+# A failed build may leave an older binary behind: never test that one.
+BUILD_OK=$STEP_OK
+
+PEER_SCRIPTS=conformance/peers
+if [ "$BUILD_OK" != 1 ] || [ ! -x "$WS_PEER" ]; then
+    BUILD_SKIP="no fresh $WS_PEER: the release build failed"
+    PY_SKIP=${PY_SKIP:-$BUILD_SKIP} NODE_SKIP=${NODE_SKIP:-$BUILD_SKIP}
+    CHROMIUM_SKIP=${CHROMIUM_SKIP:-$BUILD_SKIP}
+    skip autobahn "$BUILD_SKIP"
+else
+    step autobahn "$WS_PEER" autobahn
+fi
+
+if [ -n "$PY_SKIP" ]; then
+    for n in py-client-deflate py-client-plain py-server-deflate py-server-plain; do skip "$n" "$PY_SKIP"; done
+else
+    step py-client-deflate vs_our_server py-client-deflate "" "" "$PYTHON" "$PEER_SCRIPTS/py_client.py"
+    step py-client-plain vs_our_server py-client-plain "" --no-deflate "$PYTHON" "$PEER_SCRIPTS/py_client.py"
+    # websockets' server answers with server_max_window_bits=12 and
+    # client_max_window_bits=12: our client must honour small windows.
+    step py-server-deflate vs_our_client py-server-deflate "" "$PYTHON" "$PEER_SCRIPTS/py_server.py"
+    # Our client still offers deflate here: this run covers a declined offer.
+    step py-server-plain vs_our_client py-server-plain "" "$PYTHON" "$PEER_SCRIPTS/py_server.py" --no-deflate
+fi
+
+if [ -n "$NODE_SKIP" ]; then
+    for n in node-client-deflate node-client-plain node-server-deflate node-server-plain; do skip "$n" "$NODE_SKIP"; done
+else
+    step node-client-deflate vs_our_server node-client-deflate "" --deflate node "$PEER_SCRIPTS/node_client.cjs"
+    step node-client-plain vs_our_server node-client-plain "" "" node "$PEER_SCRIPTS/node_client.cjs"
+    step node-server-deflate vs_our_client node-server-deflate "" node "$PEER_SCRIPTS/node_server.cjs" --deflate
+    # Neither side offers deflate here (the Python run covers a declined offer).
+    step node-server-plain vs_our_client node-server-plain --no-deflate node "$PEER_SCRIPTS/node_server.cjs"
+fi
+
+if [ -n "$CHROMIUM_SKIP" ]; then
+    for n in chromium-deflate chromium-plain; do skip "$n" "$CHROMIUM_SKIP"; done
+else
+    step chromium-deflate chromium_run chromium-deflate 1
+    step chromium-plain chromium_run chromium-plain 0
+fi
+
+# A smoke run only: short timings, no assertions on the figures.
+step bench cargo bench -p benches -- --warm-up-time 1 --measurement-time 1
+
+if [ "$BUILD_OK" = 1 ] && [ -x "$DEMO" ]; then
+    step demo "$DEMO"
+else
+    skip demo "no fresh $DEMO: the release build failed"
+fi
+
+echo "steps: $PASS passed, $FAIL failed, $SKIP skipped; cases: $CASE_PASS passed, $CASE_FAIL failed, $CASE_SKIP skipped"
+echo "$((PASS + CASE_PASS)) passed, $((FAIL + CASE_FAIL)) failed, $((SKIP + CASE_SKIP)) skipped"
+if [ $((FAIL + CASE_FAIL)) -ne 0 ]; then exit 1; fi
