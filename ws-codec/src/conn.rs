@@ -67,8 +67,9 @@ pub struct Connection {
     /// Payload bytes of the incomplete frame at the front of `inbuf` that
     /// `utf8` has already seen (fail-fast validation, §8.1).
     partial_checked: usize,
-    /// Only the latest ping needs an answer (§5.5.3), so a ping flood costs
-    /// one pong.
+    /// A pong owed but not yet queued because the output queue is full.
+    /// Only the latest ping needs an answer (§5.5.3), so a ping flood from
+    /// a peer that does not read costs one pong past the output limit.
     pending_pong: Option<Bytes>,
     /// Our fragmented outgoing message is in progress.
     sending_fragmented: bool,
@@ -174,8 +175,8 @@ impl Connection {
     /// Bytes to write to the transport, if any. Everything queued so far
     /// comes out in one buffer.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        if let Some(p) = self.pending_pong.take() {
-            self.write_frame(true, false, OpCode::Pong, &p);
+        if self.out.is_empty() {
+            self.flush_pong();
         }
         if self.out.is_empty() {
             None
@@ -397,7 +398,7 @@ impl Connection {
         match frame.opcode {
             OpCode::Ping => {
                 if self.config.auto_pong && !self.close_sent {
-                    self.pending_pong = Some(frame.payload.clone());
+                    self.queue_pong(frame.payload.clone());
                 }
                 self.events.push_back(Event::Ping(frame.payload));
                 Ok(())
@@ -507,13 +508,13 @@ impl Connection {
         };
         let by_peer = !self.close_sent;
         if by_peer {
+            self.flush_pong();
             // Echo the peer's code (§5.5.1); an empty close gets an empty one.
             let echo: &[u8] = payload.get(..2).unwrap_or_default();
             let echo = echo.to_vec();
             self.write_frame(true, false, OpCode::Close, &echo);
             self.close_sent = true;
         }
-        self.pending_pong = None;
         self.message = None;
         self.state = State::Closed;
         self.events.push_back(Event::Closed {
@@ -571,6 +572,25 @@ impl Connection {
     }
 
     // ---- sending ----
+
+    /// Answers every ping in order while the output queue has room, and
+    /// only the latest one once it is full.
+    fn queue_pong(&mut self, payload: Bytes) {
+        let room = self.out.len() + payload.len() + 14 <= self.config.limits.max_queued_output;
+        if room && self.pending_pong.is_none() {
+            self.write_frame(true, false, OpCode::Pong, &payload);
+        } else {
+            self.pending_pong = Some(payload);
+        }
+    }
+
+    /// Writes a coalesced pong before a close frame, so a ping that came
+    /// before the close is answered before it.
+    fn flush_pong(&mut self) {
+        if let Some(p) = self.pending_pong.take() {
+            self.write_frame(true, false, OpCode::Pong, &p);
+        }
+    }
 
     fn write_frame(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &[u8]) {
         let mask = self.mask.as_mut().map(MaskSource::next_key);
@@ -663,10 +683,10 @@ impl Connection {
         if self.state != State::Open || self.close_sent {
             return Err(Error::Closed);
         }
+        self.flush_pong();
         let f = Frame::close(code, reason);
         self.write_frame(true, false, OpCode::Close, &f.payload);
         self.close_sent = true;
-        self.pending_pong = None;
         Ok(())
     }
 }

@@ -265,15 +265,40 @@ fn server_rejects_unmasked_client_rejects_masked() {
 }
 
 #[test]
-fn ping_flood_costs_one_pong() {
+fn every_ping_answered_in_order_and_a_flood_is_bounded() {
     let mut s = open_server(Config::default());
     let mut input = Vec::new();
-    for i in 0..1000u16 {
-        input.extend(masked(true, OpCode::Ping, &i.to_be_bytes()));
+    for i in 0..10u8 {
+        input.extend(masked(true, OpCode::Ping, &[i]));
     }
+    input.extend(masked(true, OpCode::Close, &1000u16.to_be_bytes()));
     s.handle_input(&input).unwrap();
+    let mut expect = Vec::new();
+    for i in 0..10u8 {
+        expect.extend([0x8A, 0x01, i]);
+    }
+    expect.extend([0x88, 0x02, 0x03, 0xE8]);
+    assert_eq!(&s.poll_transmit().unwrap()[..], &expect[..]);
+
+    // A peer that pings but never reads gets pongs up to the output limit,
+    // then only the latest one.
+    let cfg = Config {
+        limits: Limits {
+            max_queued_output: 100,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
+    let mut s = open_server(cfg);
+    for i in 0..1000u16 {
+        s.handle_input(&masked(true, OpCode::Ping, &i.to_be_bytes()))
+            .unwrap();
+        assert!(s.queued_output() <= 100);
+    }
     let out = s.poll_transmit().unwrap();
-    assert_eq!(&out[..], &[0x8A, 0x02, 0x03, 0xE7]);
+    assert!(out.len() <= 100);
+    assert_eq!(&out[..4], &[0x8A, 0x02, 0x00, 0x00]);
+    assert_eq!(&s.poll_transmit().unwrap()[..], &[0x8A, 0x02, 0x03, 0xE7]);
 }
 
 #[test]
