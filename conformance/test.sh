@@ -14,7 +14,8 @@
 #
 # The last line is `N passed, N failed, N skipped`. Each N adds two tallies:
 # steps (one per command below) and cases (the tests those commands report:
-# cargo's `test result:` lines and the runners' `N passed, N failed` lines).
+# the sum of cargo's `test result:` lines, or else the last line of the form
+# `[name: ]N passed, N failed[, N skipped]`, the runner's total).
 # Any failure, of either kind, makes the exit status non-zero.
 set -u
 
@@ -276,6 +277,27 @@ chromium_run() {
     return "$rc"
 }
 
+# fuzzingserver_run: `ws-peer client --autobahn` against a stand-in for
+# Autobahn's fuzzingserver, which checks the echoes and exits with its verdict.
+fuzzingserver_run() {
+    local port pid rc mock_rc log=$LOGS/fuzzingserver-sequence.server.log
+    port=$(free_port)
+    start_bg "$log" "$PYTHON" "$PEER_SCRIPTS/fuzzingserver_mock.py" --port "$port"
+    pid=$BG_PID
+    if ! wait_port "$port" "$pid"; then
+        echo "fuzzingserver mock did not listen on 127.0.0.1:$port within 15 s"
+        stop_bg "$pid"
+        return 1
+    fi
+    timeout "$CLIENT_TIMEOUT" "$WS_PEER" client --url "ws://127.0.0.1:$port" --autobahn
+    rc=$?
+    wait "$pid"
+    mock_rc=$?
+    stop_bg "$pid"
+    show_log server "$log"
+    [ "$rc" = 0 ] && [ "$mock_rc" = 0 ]
+}
+
 fuzz_corpus() {
     if [ ! -d fuzz/corpus ]; then
         echo "fuzz/corpus is missing: there is nothing to replay"
@@ -304,7 +326,7 @@ else
 fi
 
 if [ -n "$PY_SKIP" ]; then
-    for n in py-client-deflate py-client-plain py-server-deflate py-server-plain; do skip "$n" "$PY_SKIP"; done
+    for n in py-client-deflate py-client-plain py-server-deflate py-server-plain fuzzingserver-sequence; do skip "$n" "$PY_SKIP"; done
 else
     step py-client-deflate vs_our_server py-client-deflate "" "" "$PYTHON" "$PEER_SCRIPTS/py_client.py"
     step py-client-plain vs_our_server py-client-plain "" --no-deflate "$PYTHON" "$PEER_SCRIPTS/py_client.py"
@@ -313,6 +335,9 @@ else
     step py-server-deflate vs_our_client py-server-deflate "" "$PYTHON" "$PEER_SCRIPTS/py_server.py"
     # Our client still offers deflate here: this run covers a declined offer.
     step py-server-plain vs_our_client py-server-plain "" "$PYTHON" "$PEER_SCRIPTS/py_server.py" --no-deflate
+    # The Autobahn fuzzingserver URL sequence, against a stand-in server
+    # (Autobahn itself needs Python 2).
+    step fuzzingserver-sequence fuzzingserver_run
 fi
 
 if [ -n "$NODE_SKIP" ]; then

@@ -1,0 +1,8 @@
+//! Conformance runners: blocking `std::net` drivers for the sans-IO codecs,
+//! used by the `ws-peer` and `demo` binaries and by `test.sh`.
+
+pub mod autobahn;
+pub mod child;
+pub mod fuzzingserver;
+pub mod ws_driver;
+pub mod ws_echo;
