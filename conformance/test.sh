@@ -326,7 +326,7 @@ else
 fi
 
 if [ -n "$PY_SKIP" ]; then
-    for n in py-client-deflate py-client-plain py-server-deflate py-server-plain fuzzingserver-sequence; do skip "$n" "$PY_SKIP"; done
+    for n in py-client-deflate py-client-plain py-server-deflate py-server-plain fuzzingserver-sequence wsproto-diff; do skip "$n" "$PY_SKIP"; done
 else
     step py-client-deflate vs_our_server py-client-deflate "" "" "$PYTHON" "$PEER_SCRIPTS/py_client.py"
     step py-client-plain vs_our_server py-client-plain "" --no-deflate "$PYTHON" "$PEER_SCRIPTS/py_client.py"
@@ -338,6 +338,8 @@ else
     # The Autobahn fuzzingserver URL sequence, against a stand-in server
     # (Autobahn itself needs Python 2).
     step fuzzingserver-sequence fuzzingserver_run
+    # The same generated frames through our decoder and Python's wsproto.
+    step wsproto-diff "$WS_PEER" autobahn --wsproto "$PYTHON"
 fi
 
 if [ -n "$NODE_SKIP" ]; then

@@ -2,11 +2,13 @@
 //!
 //! Feed bytes read from the transport to [`Connection::handle_input`], act
 //! on [`Connection::poll_event`], and write out what
-//! [`Connection::poll_transmit`] returns. The connection answers pings and
-//! close frames itself, and on a peer error queues the right close frame (or
-//! HTTP error answer) before reporting [`Event::Closed`]. That error is
-//! sticky: later input returns it again, and `send_*` return
-//! [`Error::Closed`].
+//! [`Connection::poll_transmit`] returns after draining the events. The
+//! connection answers pings and close frames itself, and on a peer error
+//! owes the right close frame (or queues the HTTP error answer) and reports
+//! [`Event::Closed`]. The close frame is written when the application takes
+//! that event, so messages that arrived before it can still be answered
+//! first. The error is sticky: later input returns it again, and once
+//! `Closed` was taken `send_*` return [`Error::Closed`].
 
 use std::collections::VecDeque;
 
@@ -74,6 +76,12 @@ pub struct Connection {
     /// Our fragmented outgoing message is in progress.
     sending_fragmented: bool,
     close_sent: bool,
+    /// The close frame owed to the peer (our reply to its close, or the
+    /// code of a failure), written only once the application has taken
+    /// the events before [`Event::Closed`], so it can still answer the
+    /// messages that arrived ahead of the close (§5.5.1 "as soon as
+    /// practical"; Autobahn 3.2, 5.15, 7.1.6).
+    owed_close: Option<Vec<u8>>,
     error: Option<Error>,
 }
 
@@ -101,6 +109,7 @@ impl Connection {
             pending_pong: None,
             sending_fragmented: false,
             close_sent: false,
+            owed_close: None,
             error: None,
         }
     }
@@ -169,7 +178,14 @@ impl Connection {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let ev = self.events.pop_front();
+        if matches!(ev, Some(Event::Closed { .. })) {
+            if let Some(payload) = self.owed_close.take() {
+                self.flush_pong();
+                self.write_frame(true, false, OpCode::Close, &payload);
+            }
+        }
+        ev
     }
 
     /// Bytes to write to the transport, if any. Everything queued so far
@@ -508,11 +524,9 @@ impl Connection {
         };
         let by_peer = !self.close_sent;
         if by_peer {
-            self.flush_pong();
             // Echo the peer's code (§5.5.1); an empty close gets an empty one.
             let echo: &[u8] = payload.get(..2).unwrap_or_default();
-            let echo = echo.to_vec();
-            self.write_frame(true, false, OpCode::Close, &echo);
+            self.owed_close = Some(echo.to_vec());
             self.close_sent = true;
         }
         self.message = None;
@@ -552,7 +566,7 @@ impl Connection {
                 let mut p = Vec::with_capacity(2 + reason.len());
                 p.extend_from_slice(&code.0.to_be_bytes());
                 p.extend_from_slice(reason.as_bytes());
-                self.write_frame(true, false, OpCode::Close, &p);
+                self.owed_close = Some(p);
                 self.close_sent = true;
             }
             _ => {}
@@ -600,6 +614,9 @@ impl Connection {
     fn check_send(&self, len: usize) -> Result<(), Error> {
         match self.state {
             State::Open if !self.close_sent => {}
+            // Answers to messages that came before the peer's close or
+            // failure may still go out ahead of the close frame we owe.
+            State::Closed if self.owed_close.is_some() => {}
             State::Handshake | State::AwaitingAccept => {
                 return Err(Error::InvalidState("handshake not complete"));
             }

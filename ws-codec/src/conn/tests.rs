@@ -54,6 +54,8 @@ fn closed_code(evs: &[Event]) -> Option<u16> {
 
 /// The close code in the frame the server queued.
 fn sent_close_code(s: &mut Connection) -> Option<u16> {
+    // The close frame is written once the events before it are taken.
+    events(s);
     let out = s.poll_transmit()?;
     let mut d = Decoder::new(Role::Client, 1 << 20);
     let mut buf = BytesMut::from(&out[..]);
@@ -177,6 +179,31 @@ fn close_codes() {
     assert_eq!(s.poll_transmit().unwrap()[..], [0x88, 0x00]);
 }
 
+/// Autobahn 3.2 / 7.1.6: a message followed by a bad frame (or a close) in
+/// one read is echoed before the close frame goes out.
+#[test]
+fn messages_before_close_can_still_be_answered() {
+    for tail in [
+        vec![0xA1u8, 0x80, 0, 0, 0, 0],
+        masked(true, OpCode::Close, &1000u16.to_be_bytes()),
+    ] {
+        let mut s = open_server(Config::default());
+        let mut input = masked(true, OpCode::Text, b"Hi");
+        input.extend(&tail);
+        let _ = s.handle_input(&input);
+        let Some(Event::Message(Message::Text(t))) = s.poll_event() else {
+            panic!()
+        };
+        s.send_text(t.as_str()).unwrap();
+        assert!(matches!(s.poll_event(), Some(Event::Closed { .. })));
+        assert_eq!(s.send_text("late"), Err(Error::Closed));
+        let out = s.poll_transmit().unwrap();
+        assert_eq!(&out[..4], &[0x81, 0x02, b'H', b'i']);
+        assert_eq!(out[4], 0x88);
+        assert!(s.poll_transmit().is_none());
+    }
+}
+
 #[test]
 fn frame_after_close_is_an_error() {
     let mut s = open_server(Config::default());
@@ -273,6 +300,7 @@ fn every_ping_answered_in_order_and_a_flood_is_bounded() {
     }
     input.extend(masked(true, OpCode::Close, &1000u16.to_be_bytes()));
     s.handle_input(&input).unwrap();
+    events(&mut s);
     let mut expect = Vec::new();
     for i in 0..10u8 {
         expect.extend([0x8A, 0x01, i]);
