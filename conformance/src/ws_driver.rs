@@ -226,7 +226,7 @@ impl WsStream {
     ) -> Result<(Self, Request, Vec<Extension>), DriverError> {
         let mut s = Self::new(tcp, Connection::server(config))?;
         let request = match s.next_event()? {
-            Event::Request(r) => r,
+            Event::Request(r) => *r,
             Event::Closed { reason, .. } => {
                 return Err(DriverError::Unexpected(format!(
                     "bad opening request: {reason}"

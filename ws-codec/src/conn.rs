@@ -250,7 +250,7 @@ impl Connection {
         let _ = self.inbuf.split_to(n);
         self.state = State::AwaitingAccept;
         self.request = Some(req.clone());
-        self.events.push_back(Event::Request(req));
+        self.events.push_back(Event::Request(Box::new(req)));
         self.bound_early_frames()
     }
 
@@ -437,8 +437,14 @@ impl Connection {
                         });
                     }
                     let msg = if text {
-                        self.check_text(&frame.payload, checked)?;
-                        self.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+                        if checked == 0 {
+                            // simdutf8's one-shot API beats its streaming one.
+                            Utf8Validator::validate(&frame.payload)
+                                .map_err(|_| Error::InvalidUtf8)?;
+                        } else {
+                            self.check_text(&frame.payload, checked)?;
+                            self.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+                        }
                         Message::Text(Utf8Bytes::validated(frame.payload))
                     } else {
                         Message::Binary(frame.payload)

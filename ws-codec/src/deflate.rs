@@ -232,6 +232,9 @@ pub struct Deflate {
     min_compress_size: usize,
     /// Compressed bytes received so far of the current message.
     message_in: usize,
+    /// The last inflated block was final (BFINAL): the message's DEFLATE
+    /// stream is over, so the restored tail must not start a new one.
+    stream_ended: bool,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -268,6 +271,7 @@ impl Deflate {
             reset_decompress: theirs_reset,
             min_compress_size,
             message_in: 0,
+            stream_ended: false,
         }
     }
 
@@ -326,7 +330,8 @@ impl Deflate {
         if fin {
             // Some peers send an empty compressed message as no bytes at all;
             // the tail alone would not inflate, so such a message is empty.
-            if std::mem::take(&mut self.message_in) > 0 {
+            let had_input = std::mem::take(&mut self.message_in) > 0;
+            if had_input && !std::mem::take(&mut self.stream_ended) {
                 self.inflate(&TAIL, out, limit)?;
             }
             if self.reset_decompress {
@@ -354,13 +359,17 @@ impl Deflate {
                 .map_err(|e| Error::Inflate(e.to_string()))?;
             let used = usize::try_from(self.decompress.total_in() - before_in).unwrap_or(0);
             input = input.get(used..).unwrap_or_default();
+            if used > 0 {
+                self.stream_ended = false;
+            }
             if out.len() > limit {
                 return Err(Error::MessageTooLarge { limit });
             }
             if status == Status::StreamEnd {
-                // A final block ends the DEFLATE stream; what follows (the
-                // restored tail) starts a fresh one.
+                // A final block ends the DEFLATE stream (RFC 7692 §7.2.3.4);
+                // anything after it in the message starts a fresh one.
                 self.decompress.reset(false);
+                self.stream_ended = true;
             }
             if input.is_empty() && out.len() < out.capacity() {
                 return Ok(());
@@ -469,6 +478,32 @@ mod tests {
             Err(Error::MessageTooLarge { limit: 1 << 20 })
         );
         assert!(out.capacity() <= (1 << 20) + 1);
+    }
+
+    /// §7.2.3.4: a message may end its DEFLATE stream with a final block,
+    /// with or without the trailing empty block byte; the next message
+    /// must still inflate.
+    #[test]
+    fn rfc_final_block_then_another_message() {
+        for msg in [
+            &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00][..],
+            &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00][..],
+        ] {
+            let p = DeflateConfig::default().accept(&ext(NAME)).unwrap().0;
+            let mut d = Deflate::new(&p, Role::Client, 6, 0);
+            let mut out = Vec::new();
+            d.decompress(msg, true, &mut out, 100).unwrap();
+            assert_eq!(out, b"Hello");
+            let mut out = Vec::new();
+            d.decompress(
+                &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+                true,
+                &mut out,
+                100,
+            )
+            .unwrap();
+            assert_eq!(out, b"Hello", "after {msg:02x?}");
+        }
     }
 
     #[test]

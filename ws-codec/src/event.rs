@@ -86,7 +86,7 @@ pub enum Event {
     /// Server role: a client asks to upgrade. Answer with
     /// [`Connection::accept`](crate::Connection::accept) or
     /// [`Connection::reject`](crate::Connection::reject).
-    Request(Request),
+    Request(Box<Request>),
     /// The opening handshake completed; data may flow.
     Connected {
         /// The agreed subprotocol.

@@ -74,11 +74,18 @@ fn drive(mut c: Connection, data: &[u8], accept: bool) {
     for chunk in chunks(data) {
         let failed = c.handle_input(chunk).is_err();
         while let Some(ev) = c.poll_event() {
-            if accept && matches!(ev, Event::Request(_)) {
-                let _ = c.accept();
+            match ev {
+                Event::Request(_) if accept => {
+                    let _ = c.accept();
+                }
+                // Answering each message exercises the send path (and the
+                // compressor) as often as the peer makes us, no more.
+                Event::Message(m) => {
+                    let _ = c.send_binary(m.as_bytes());
+                }
+                _ => {}
             }
         }
-        let _ = c.send_text("echo");
         let _ = c.poll_transmit();
         if failed {
             break;
@@ -122,9 +129,15 @@ pub fn conn_client(data: &[u8]) {
         .map(str::trim)
         .unwrap_or_default()
         .to_owned();
-    let ext = [DeflateConfig::default().offer()];
+    // The answer a permessage-deflate server gives to our offer.
+    #[cfg(feature = "deflate")]
+    let ext: Vec<handshake::Extension> = DeflateConfig::default()
+        .accept(&[DeflateConfig::default().offer()])
+        .map(|(_, answer)| answer)
+        .into_iter()
+        .collect();
     #[cfg(not(feature = "deflate"))]
-    let ext: [handshake::Extension; 0] = [];
+    let ext: Vec<handshake::Extension> = Vec::new();
     let mut input = handshake::accept_response(&key, None, &ext);
     let first = data.first().copied().unwrap_or(0);
     input.insert(0, first);
