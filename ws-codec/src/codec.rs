@@ -50,6 +50,7 @@ impl Decoder {
 
     /// Takes one whole frame off the front of `buf`, or returns `Ok(None)`
     /// when more bytes are needed (having unmasked what is there).
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
         let (header, done) = match self.pending {
             Some(p) => p,
@@ -94,6 +95,7 @@ impl Decoder {
 
     /// Parses and checks the header at the front of `buf`, failing as soon
     /// as the bytes present show a violation.
+    #[inline]
     fn parse_header(&self, buf: &[u8]) -> Result<Option<FrameHeader>, Error> {
         let Some(&b0) = buf.first() else {
             return Ok(None);
