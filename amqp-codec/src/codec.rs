@@ -1,0 +1,313 @@
+//! Frame codec (AMQP 0-9-1 §4.2): bytes to [`Frame`]s and back.
+//!
+//! [`Decoder::decode`] takes exactly one frame off the front of the buffer
+//! or nothing. A body frame's payload, and every longstr in a method or
+//! table, is split off the buffer without copying.
+//!
+//! Frame-max counts the whole frame (§4.2.3), but the decoder compares it
+//! with the payload size alone: like RabbitMQ (its `FRAME_SIZE_FUDGE`), it
+//! tolerates peers that forget the 8 octets of overhead. The encoder never
+//! relies on that: [`encode_content`] keeps whole frames within frame-max.
+
+use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
+
+use crate::config::Limits;
+use crate::constants::{FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD};
+use crate::error::Error;
+use crate::frame::{FRAME_HEADER_SIZE, FRAME_OVERHEAD, Frame, PROTOCOL_HEADER, ProtocolHeader};
+use crate::method::Method;
+use crate::properties::{BasicProperties, ContentHeader};
+use crate::wire::{Reader, len32};
+
+/// Streaming frame decoder for one direction of one connection.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    limits: Limits,
+    /// Largest payload accepted now.
+    frame_max: u32,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new(Limits::default())
+    }
+}
+
+impl Decoder {
+    /// A decoder enforcing `limits`, with
+    /// [`Limits::initial_frame_max`] in force until [`Decoder::set_frame_max`].
+    #[must_use]
+    pub const fn new(limits: Limits) -> Self {
+        Self {
+            frame_max: limits.initial_frame_max,
+            limits,
+        }
+    }
+
+    /// Applies the frame-max agreed by `connection.tune`/`tune-ok`; 0 ("no
+    /// limit") and anything over [`Limits::max_frame_size`] mean that cap.
+    pub const fn set_frame_max(&mut self, frame_max: u32) {
+        let cap = self.limits.max_frame_size;
+        self.frame_max = if frame_max == 0 || frame_max > cap {
+            cap
+        } else {
+            frame_max
+        };
+    }
+
+    /// The frame-max in force.
+    #[must_use]
+    pub const fn frame_max(&self) -> u32 {
+        self.frame_max
+    }
+
+    /// The limits in force.
+    #[must_use]
+    pub const fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Takes one whole frame off the front of `buf`, or returns `Ok(None)`
+    /// and leaves `buf` alone when more bytes are needed.
+    ///
+    /// Errors are found as early as the bytes present allow: a bad frame
+    /// type or size fails before the payload arrives. Errors in the frame's
+    /// envelope (type, size, frame-end, heartbeat) leave `buf` alone; a
+    /// payload that does not decode (method arguments, content header) is
+    /// consumed with its error. Either way the connection is over.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
+        let Some(&ty) = buf.first() else {
+            return Ok(None);
+        };
+        if !matches!(
+            ty,
+            FRAME_METHOD | FRAME_HEADER | FRAME_BODY | FRAME_HEARTBEAT
+        ) {
+            return check_refusal(buf).map(|()| None);
+        }
+        let Some(head) = buf.first_chunk::<FRAME_HEADER_SIZE>() else {
+            return Ok(None);
+        };
+        let [_, c0, c1, s0, s1, s2, s3] = *head;
+        let channel = u16::from_be_bytes([c0, c1]);
+        let size = u32::from_be_bytes([s0, s1, s2, s3]);
+        if size > self.frame_max {
+            return Err(Error::FrameTooLarge {
+                size,
+                max: self.frame_max,
+            });
+        }
+        if ty == FRAME_HEARTBEAT && (channel != 0 || size != 0) {
+            return Err(Error::BadHeartbeat { channel, size });
+        }
+        let too_large = Error::FrameTooLarge {
+            size,
+            max: self.frame_max,
+        };
+        let len = usize::try_from(size).map_err(|_| too_large.clone())?;
+        let end_at = FRAME_HEADER_SIZE.checked_add(len).ok_or(too_large)?;
+        let Some(&end) = buf.get(end_at) else {
+            return Ok(None);
+        };
+        if end != FRAME_END {
+            return Err(Error::BadFrameEnd(end));
+        }
+        buf.advance(FRAME_HEADER_SIZE);
+        let payload = buf.split_to(len).freeze();
+        buf.advance(1);
+        match ty {
+            FRAME_BODY => Ok(Some(Frame::Body { channel, payload })),
+            FRAME_HEARTBEAT => Ok(Some(Frame::Heartbeat)),
+            _ => self.decode_payload(ty, channel, &payload).map(Some),
+        }
+    }
+
+    fn decode_payload(&self, ty: u8, channel: u16, payload: &Bytes) -> Result<Frame, Error> {
+        if ty == FRAME_METHOD {
+            let method = Method::decode(payload, &self.limits)?;
+            Ok(Frame::Method { channel, method })
+        } else {
+            let header = ContentHeader::decode(&mut Reader::new(payload), &self.limits)?;
+            Ok(Frame::Header {
+                channel,
+                header: Box::new(header),
+            })
+        }
+    }
+}
+
+/// A frame cannot start with `A`: if `buf` starts with (a prefix of) a
+/// protocol header, the server is refusing our version. Otherwise the
+/// first octet is an unknown frame type.
+fn check_refusal(buf: &[u8]) -> Result<(), Error> {
+    let Some(&ty) = buf.first() else {
+        return Ok(());
+    };
+    let prefix_matches = buf.iter().zip(b"AMQP").all(|(a, b)| a == b);
+    if !prefix_matches {
+        return Err(Error::UnknownFrameType(ty));
+    }
+    match buf.first_chunk::<8>().and_then(ProtocolHeader::parse) {
+        Some(h) => Err(Error::ProtocolRefused(h)),
+        None => Ok(()),
+    }
+}
+
+/// Takes a client's protocol header (§4.2.2) off the front of `buf`:
+/// `Ok(true)` once the 8 octets of `AMQP 0-9-1` are consumed, `Ok(false)`
+/// while more are needed. A wrong header fails as soon as its first wrong
+/// octet arrives, with [`Error::NotAmqp`] or [`Error::UnsupportedProtocol`];
+/// the server then writes [`Error::header_answer`] and closes.
+pub fn decode_protocol_header(buf: &mut BytesMut) -> Result<bool, Error> {
+    let n = buf.len().min(PROTOCOL_HEADER.len());
+    let (have, want) = (buf.get(..n).unwrap_or_default(), PROTOCOL_HEADER.get(..n));
+    if Some(have) == want {
+        if n < PROTOCOL_HEADER.len() {
+            return Ok(false);
+        }
+        buf.advance(PROTOCOL_HEADER.len());
+        return Ok(true);
+    }
+    if have.iter().zip(b"AMQP").any(|(a, b)| a != b) {
+        return Err(Error::NotAmqp {
+            received: have.to_vec(),
+        });
+    }
+    match buf.first_chunk::<8>().and_then(ProtocolHeader::parse) {
+        Some(h) => Err(Error::UnsupportedProtocol(h)),
+        // `AMQP` and a wrong octet after it, but not all 8 yet: wait, so
+        // the error can name the version asked for.
+        None => Ok(false),
+    }
+}
+
+/// Appends `frame`. Fails only for a payload over 4 GiB; `dst` is then
+/// left as it was.
+pub fn encode(frame: &Frame, dst: &mut BytesMut) -> Result<(), Error> {
+    let start = dst.len();
+    let r = encode_inner(frame, dst);
+    if r.is_err() {
+        dst.truncate(start);
+    }
+    r
+}
+
+fn encode_inner(frame: &Frame, dst: &mut BytesMut) -> Result<(), Error> {
+    match frame {
+        Frame::Method { channel, method } => {
+            let at = begin(dst, FRAME_METHOD, *channel);
+            method.encode(dst)?;
+            finish(dst, at)
+        }
+        Frame::Header { channel, header } => {
+            let at = begin(dst, FRAME_HEADER, *channel);
+            header.encode(dst)?;
+            finish(dst, at)
+        }
+        Frame::Body { channel, payload } => encode_body(*channel, payload, dst),
+        Frame::Heartbeat => {
+            dst.put_slice(&[FRAME_HEARTBEAT, 0, 0, 0, 0, 0, 0, FRAME_END]);
+            Ok(())
+        }
+    }
+}
+
+/// Appends a method frame.
+pub fn encode_method(channel: u16, method: &Method, dst: &mut BytesMut) -> Result<(), Error> {
+    let start = dst.len();
+    let at = begin(dst, FRAME_METHOD, channel);
+    let r = method.encode(dst).and_then(|()| finish(dst, at));
+    if r.is_err() {
+        dst.truncate(start);
+    }
+    r
+}
+
+/// Appends the content of one message: a header frame for class `class_id`
+/// (60 for basic) announcing `body.len()` bytes with `properties`, then the
+/// body in frames of at most `frame_max` octets each (none for an empty
+/// body). `frame_max` 0 means no limit. The method frame that carries the
+/// content (`basic.publish`...) goes before, with [`encode_method`].
+///
+/// Fails, leaving `dst` as it was, when the header frame does not fit in
+/// `frame_max` or `frame_max` is too small for any body.
+pub fn encode_content(
+    channel: u16,
+    class_id: u16,
+    properties: &BasicProperties,
+    body: &[u8],
+    frame_max: u32,
+    dst: &mut BytesMut,
+) -> Result<(), Error> {
+    let start = dst.len();
+    let r = encode_content_inner(channel, class_id, properties, body, frame_max, dst);
+    if r.is_err() {
+        dst.truncate(start);
+    }
+    r
+}
+
+fn encode_content_inner(
+    channel: u16,
+    class_id: u16,
+    properties: &BasicProperties,
+    body: &[u8],
+    frame_max: u32,
+    dst: &mut BytesMut,
+) -> Result<(), Error> {
+    let max = match usize::try_from(frame_max) {
+        Ok(0) | Err(_) => usize::MAX,
+        Ok(n) => n,
+    };
+    let chunk = max.saturating_sub(FRAME_OVERHEAD).min(u32::MAX as usize);
+    if chunk == 0 && !body.is_empty() {
+        return Err(Error::FrameMaxTooSmall(frame_max));
+    }
+    let header_start = dst.len();
+    let at = begin(dst, FRAME_HEADER, channel);
+    dst.put_u16(class_id);
+    dst.put_u16(0);
+    dst.put_u64(body.len() as u64);
+    properties.encode(dst)?;
+    finish(dst, at)?;
+    let size = dst.len() - header_start;
+    if size > max {
+        return Err(Error::HeaderTooLarge { size, frame_max });
+    }
+    if body.is_empty() {
+        return Ok(());
+    }
+    dst.reserve(body.len() + body.len().div_ceil(chunk) * FRAME_OVERHEAD);
+    for part in body.chunks(chunk) {
+        encode_body(channel, part, dst)?;
+    }
+    Ok(())
+}
+
+fn encode_body(channel: u16, payload: &[u8], dst: &mut BytesMut) -> Result<(), Error> {
+    let size = len32(payload.len())?;
+    dst.reserve(payload.len() + FRAME_OVERHEAD);
+    dst.put_u8(FRAME_BODY);
+    dst.put_u16(channel);
+    dst.put_u32(size);
+    dst.put_slice(payload);
+    dst.put_u8(FRAME_END);
+    Ok(())
+}
+
+/// Starts a frame whose size is patched by [`finish`]; returns the offset of
+/// the size field.
+fn begin(dst: &mut BytesMut, ty: u8, channel: u16) -> usize {
+    dst.put_u8(ty);
+    dst.put_u16(channel);
+    crate::wire::reserve_len32(dst)
+}
+
+fn finish(dst: &mut BytesMut, at: usize) -> Result<(), Error> {
+    crate::wire::patch_len32(dst, at)?;
+    dst.put_u8(FRAME_END);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,160 @@
+//! Primitive wire types (AMQP 0-9-1 §4.2.5): big-endian integers, strings,
+//! and a bounds-checked reader over a frame payload.
+
+use bytes::{BufMut as _, Bytes, BytesMut};
+
+use crate::config::Limits;
+use crate::error::{Error, PayloadError};
+use crate::field_table::FieldTable;
+use crate::string::{LongString, ShortString};
+
+/// A cursor over part of a received payload. Slices it hands out as
+/// [`Bytes`] share `src` rather than copy.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader<'a> {
+    src: &'a Bytes,
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over all of `src`.
+    pub(crate) fn new(src: &'a Bytes) -> Self {
+        Self { src, rest: src }
+    }
+
+    /// A reader over `part`, which must lie inside this reader's source.
+    const fn sub(&self, part: &'a [u8]) -> Self {
+        Self {
+            src: self.src,
+            rest: part,
+        }
+    }
+
+    pub(crate) const fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Fails unless every byte was consumed.
+    pub(crate) const fn finish(&self) -> Result<(), PayloadError> {
+        match self.rest.len() {
+            0 => Ok(()),
+            n => Err(PayloadError::TrailingBytes(n)),
+        }
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
+        let (head, rest) = self
+            .rest
+            .split_first_chunk::<N>()
+            .ok_or(PayloadError::Truncated)?;
+        self.rest = rest;
+        Ok(*head)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, PayloadError> {
+        let (&b, rest) = self.rest.split_first().ok_or(PayloadError::Truncated)?;
+        self.rest = rest;
+        Ok(b)
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, PayloadError> {
+        self.array().map(u16::from_be_bytes)
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, PayloadError> {
+        self.array().map(u32::from_be_bytes)
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, PayloadError> {
+        self.array().map(u64::from_be_bytes)
+    }
+
+    /// The next `n` bytes.
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
+        let (head, rest) = self
+            .rest
+            .split_at_checked(n)
+            .ok_or(PayloadError::Truncated)?;
+        self.rest = rest;
+        Ok(head)
+    }
+
+    /// The next `n` bytes, shared with the source.
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, PayloadError> {
+        let s = self.take(n)?;
+        Ok(self.src.slice_ref(s))
+    }
+
+    /// A 32-bit length, then that many bytes as a reader.
+    pub(crate) fn sized(&mut self) -> Result<Reader<'a>, PayloadError> {
+        let n = self.len32()?;
+        let part = self.take(n)?;
+        Ok(self.sub(part))
+    }
+
+    pub(crate) fn len32(&mut self) -> Result<usize, PayloadError> {
+        usize::try_from(self.u32()?).map_err(|_| PayloadError::Truncated)
+    }
+
+    pub(crate) fn short_string(&mut self) -> Result<ShortString, PayloadError> {
+        let n = self.u8()?;
+        let b = self.take(usize::from(n))?;
+        ShortString::from_wire(b).ok_or(PayloadError::InvalidUtf8)
+    }
+
+    pub(crate) fn long_string(&mut self) -> Result<LongString, PayloadError> {
+        let n = self.len32()?;
+        self.bytes(n).map(LongString::from)
+    }
+
+    /// A whole field table, length prefix included (§4.2.5.5), checked
+    /// against `limits` before any of it is decoded.
+    pub(crate) fn table(&mut self, limits: &Limits) -> Result<FieldTable, PayloadError> {
+        let size = self.u32()?;
+        if usize::try_from(size).map_or(true, |s| s > limits.max_table_size) {
+            return Err(PayloadError::TableTooLarge {
+                size,
+                limit: limits.max_table_size,
+            });
+        }
+        let part = self.take(usize::try_from(size).map_err(|_| PayloadError::Truncated)?)?;
+        crate::field_table::decode_entries(self.sub(part), 1, limits)
+    }
+}
+
+/// Appends a shortstr: length octet, bytes.
+pub(crate) fn put_short_string(dst: &mut BytesMut, s: &ShortString) {
+    dst.put_u8(s.wire_len());
+    dst.put_slice(s.as_bytes());
+}
+
+/// Appends a longstr: 32-bit length, bytes.
+pub(crate) fn put_long_string(dst: &mut BytesMut, s: &[u8]) -> Result<(), Error> {
+    dst.put_u32(len32(s.len())?);
+    dst.put_slice(s);
+    Ok(())
+}
+
+/// `n` as a 32-bit length field.
+pub(crate) fn len32(n: usize) -> Result<u32, Error> {
+    u32::try_from(n).map_err(|_| Error::TooLarge { size: n })
+}
+
+/// Reserves a 32-bit length field at the end of `dst`; returns its offset
+/// for [`patch_len32`].
+pub(crate) fn reserve_len32(dst: &mut BytesMut) -> usize {
+    let at = dst.len();
+    dst.put_u32(0);
+    at
+}
+
+/// Writes the number of bytes appended since `at + 4` into the length field
+/// at `at`.
+pub(crate) fn patch_len32(dst: &mut BytesMut, at: usize) -> Result<(), Error> {
+    let n = dst.len().saturating_sub(at + 4);
+    let v = len32(n)?;
+    if let Some(field) = dst.get_mut(at..at + 4) {
+        field.copy_from_slice(&v.to_be_bytes());
+    }
+    Ok(())
+}
