@@ -2,8 +2,9 @@
 //! allocator: decoding frames from one buffer is zero-copy and allocates
 //! nothing per frame; a connection allocates O(1) per message at most.
 //!
-//! The counter is process-wide, so the tests take a lock to run one at a
-//! time.
+//! The counter is process-wide, and the test harness allocates on its own
+//! threads while other tests run, so every measurement runs inside the one
+//! test of this binary, one after another.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -12,7 +13,6 @@
 )]
 
 use std::alloc::System;
-use std::sync::{Mutex, PoisonError};
 
 use bytes::BytesMut;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -21,9 +21,6 @@ use ws_codec::{Config, Connection, Decoder, Event, Message, OpCode, Role};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-/// Serializes the tests: the allocator's counters are global.
-static LOCK: Mutex<()> = Mutex::new(());
 
 const FRAMES: usize = 1000;
 
@@ -58,9 +55,15 @@ fn decode_all(role: Role, mut buf: BytesMut) -> (usize, usize) {
     (n, allocs)
 }
 
+/// The only test here: see the module comment.
 #[test]
+fn allocations_on_the_receive_path() {
+    decoding_unmasked_frames_allocates_nothing_per_frame();
+    decoding_masked_frames_allocates_nothing_per_frame();
+    connection_allocates_o1_per_message();
+}
+
 fn decoding_unmasked_frames_allocates_nothing_per_frame() {
-    let _g = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     // Server-to-client frames, read by a client.
     let (n, allocs) = decode_all(Role::Client, wire(false));
     assert_eq!(n, FRAMES);
@@ -69,9 +72,7 @@ fn decoding_unmasked_frames_allocates_nothing_per_frame() {
     assert!(allocs <= 1, "{allocs} allocations for {n} frames");
 }
 
-#[test]
 fn decoding_masked_frames_allocates_nothing_per_frame() {
-    let _g = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     // Client-to-server frames, unmasked in place by a server.
     let (n, allocs) = decode_all(Role::Server, wire(true));
     assert_eq!(n, FRAMES);
@@ -107,9 +108,7 @@ fn receive(role: Role, wire: &[u8], chunk: usize, keep: bool) -> (usize, usize) 
     (n, allocs)
 }
 
-#[test]
 fn connection_allocates_o1_per_message() {
-    let _g = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     for (role, masked) in [(Role::Server, true), (Role::Client, false)] {
         let w = wire(masked);
         // One read holding all messages; 4 KiB reads; 64 KiB reads.
