@@ -22,7 +22,19 @@ pub struct EchoOutcome {
     pub error: Option<String>,
     /// The `VERDICT ...` text message, in verdict mode.
     pub verdict: Option<String>,
+    /// In verdict mode, the peer asked for the server-sent probe
+    /// ([`PROBE_TEXT`], [`PROBE_BINARY`], pings between fragments).
+    pub probed: bool,
+    /// Payloads of the pongs received.
+    pub pongs: Vec<Vec<u8>>,
 }
+
+/// The fragmented text message the verdict-mode server sends on `PROBE`.
+pub const PROBE_TEXT: [&str; 3] = ["frag", "mented ☃ ", "message"];
+/// The fragmented binary message sent after it.
+pub const PROBE_BINARY: [&[u8]; 2] = [&[1, 2, 3], &[4, 5]];
+/// The pings sent with the probe: one before it, one between fragments.
+pub const PROBE_PINGS: [&[u8]; 2] = [b"probe", b"between fragments"];
 
 /// Serves one echo connection on `tcp`: every text or binary message goes
 /// back once, reassembled, with its type. With `verdict`, a text message
@@ -75,6 +87,13 @@ fn echo_loop(ws: &mut WsStream, verdict: bool, out: &mut EchoOutcome) -> Result<
                     out.verdict = Some(t.as_str().to_owned());
                     continue;
                 }
+                if verdict && t.as_str() == "PROBE" {
+                    // What a browser cannot send, it must receive: pings, and
+                    // fragmented messages with a ping between fragments.
+                    send_probe(ws)?;
+                    out.probed = true;
+                    continue;
+                }
                 ws.conn().send_text(t.as_str())?;
                 out.messages += 1;
             }
@@ -89,10 +108,25 @@ fn echo_loop(ws: &mut WsStream, verdict: bool, out: &mut EchoOutcome) -> Result<
                 return Ok(());
             }
             Event::Closed { error: Some(e), .. } => return Err(DriverError::Ws(e)),
+            Event::Pong(p) => out.pongs.push(p.to_vec()),
             // Pings are answered by the codec.
             _ => {}
         }
     }
+}
+
+fn send_probe(ws: &mut WsStream) -> Result<(), DriverError> {
+    let c = ws.conn();
+    c.send_ping(PROBE_PINGS[0])?;
+    let [a, b, rest] = PROBE_TEXT;
+    c.send_fragment(OpCode::Text, a.as_bytes(), false)?;
+    c.send_ping(PROBE_PINGS[1])?;
+    c.send_fragment(OpCode::Continuation, b.as_bytes(), false)?;
+    c.send_fragment(OpCode::Continuation, rest.as_bytes(), true)?;
+    let [x, y] = PROBE_BINARY;
+    c.send_fragment(OpCode::Binary, x, false)?;
+    c.send_fragment(OpCode::Continuation, y, true)?;
+    ws.flush()
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*), for payloads.

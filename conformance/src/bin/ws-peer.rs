@@ -161,7 +161,19 @@ fn serve_verdict(listener: &TcpListener, deflate: bool) -> ExitCode {
         Some(v) => println!("{v}"),
         None => println!("no verdict: the connection ended without a VERDICT message"),
     }
-    let pass = out.verdict.as_deref() == Some("VERDICT pass");
+    let mut pass = out.verdict.as_deref() == Some("VERDICT pass");
+    if !out.probed {
+        println!("the page never asked for the probe (fragments and pings)");
+        pass = false;
+    }
+    for ping in ws_echo::PROBE_PINGS {
+        if !out.pongs.iter().any(|p| p == ping) {
+            println!("no pong for ping {:?}", String::from_utf8_lossy(ping));
+            pass = false;
+        } else {
+            println!("pong for ping {:?}", String::from_utf8_lossy(ping));
+        }
+    }
     match (&out.clean_close, &out.error) {
         (Some(_), None) => {}
         (_, err) => println!(
