@@ -3,11 +3,13 @@
 #
 # Runs formatting and lint checks, unit tests, the fuzz-corpus replay, the
 # release build, the conformance runs against real peers (Python websockets,
-# Node ws, Chromium), a bench smoke run and the demo. Every command is a
-# "step" whose output goes to target/test-logs/NAME.log.
+# Node ws, Chromium, RabbitMQ with pika), a bench smoke run and the demo.
+# Every command is a "step" whose output goes to target/test-logs/NAME.log.
 #
 # On a Debian 12 machine as root it first installs whatever peer is missing
-# (Chromium from apt, a Python venv and npm packages under target/peers/).
+# (Chromium and rabbitmq-server from apt, a Python venv with websockets,
+# wsproto and pika, and npm packages under target/peers/). RabbitMQ runs as a
+# private node on a free loopback port, only for the AMQP steps.
 # SKIP_PEERS=1 installs nothing and skips the real-peer runs. A peer that
 # cannot be installed makes its runs SKIPPED, never PASSED. Re-running is
 # safe: installed peers are reused and the logs are recreated.
@@ -58,6 +60,8 @@ cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    # The RabbitMQ node, if a failed step left it running (a no-op otherwise).
+    rabbitmq_stop >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -150,8 +154,10 @@ apt_install() {
 VENV=$PEERS/venv
 PYTHON=$VENV/bin/python
 py_ready() { "$PYTHON" -c 'import websockets, wsproto' 2>/dev/null; }
+# pika is checked on its own: without it only the AMQP runs that need it skip.
+pika_ready() { "$PYTHON" -c 'import pika' 2>/dev/null; }
 install_python() {
-    py_ready && return 0
+    py_ready && pika_ready && return 0
     command -v python3 >/dev/null || return 1
     if [ ! -x "$VENV/bin/pip" ]; then
         rm -rf "$VENV"
@@ -161,7 +167,7 @@ install_python() {
             apt_install python3-venv && python3 -m venv "$VENV" >>"$INSTALL_LOG" 2>&1 || return 1
         fi
     fi
-    "$VENV/bin/pip" install websockets wsproto >>"$INSTALL_LOG" 2>&1
+    "$VENV/bin/pip" install websockets wsproto pika >>"$INSTALL_LOG" 2>&1
     py_ready
 }
 
@@ -180,18 +186,26 @@ install_chromium() {
     [ -x "$CHROMIUM" ]
 }
 
+# rabbitmq_install, rabbitmq_start PORT, rabbitmq_stop, rabbitmq_ctl.
+# shellcheck source=conformance/peers/rabbitmq.sh
+. conformance/peers/rabbitmq.sh
+
 if [ "${SKIP_PEERS:-0}" = 1 ]; then
     PY_SKIP="SKIP_PEERS=1" NODE_SKIP="SKIP_PEERS=1" CHROMIUM_SKIP="SKIP_PEERS=1"
+    PIKA_SKIP="SKIP_PEERS=1" RABBITMQ_SKIP="SKIP_PEERS=1"
 else
-    PY_SKIP="" NODE_SKIP="" CHROMIUM_SKIP=""
+    PY_SKIP="" NODE_SKIP="" CHROMIUM_SKIP="" PIKA_SKIP="" RABBITMQ_SKIP=""
     install_python || PY_SKIP="Python websockets/wsproto not installable, see $INSTALL_LOG"
+    pika_ready || PIKA_SKIP="pika not installable, see $INSTALL_LOG"
     install_node || NODE_SKIP="Node ws not installable, see $INSTALL_LOG"
     install_chromium || CHROMIUM_SKIP="chromium not installable, see $INSTALL_LOG"
-    echo "peers: python ${PY_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}"
+    rabbitmq_install || RABBITMQ_SKIP="rabbitmq-server not installable, see $INSTALL_LOG"
+    echo "peers: python ${PY_SKIP:-ready}; pika ${PIKA_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}; rabbitmq ${RABBITMQ_SKIP:-ready}"
 fi
 
 # --- conformance runs ------------------------------------------------------
 WS_PEER=target/release/ws-peer
+AMQP_PEER=target/release/amqp-peer
 DEMO=target/release/demo
 # A client that stalls must not hang CI: every client run is bounded.
 CLIENT_TIMEOUT=180
@@ -298,6 +312,119 @@ fuzzingserver_run() {
     [ "$rc" = 0 ] && [ "$mock_rc" = 0 ]
 }
 
+# rabbitmq_ctl_cmd ARGS...: the rabbitmq_ctl command line as one string for
+# `sh -c` (amqp-peer runs --blocked-cmd/--unblocked-cmd that way, where shell
+# functions do not exist).
+rabbitmq_ctl_cmd() {
+    printf 'env'
+    printf ' %q' "${RABBITMQ_ENV[@]}" "$RABBITMQ_SBIN/rabbitmqctl" -n "$RABBITMQ_NODE" "$@"
+}
+
+# amqp_rabbitmq: every `amqp-peer client` scenario against the RabbitMQ node,
+# with pika as the other end where a scenario needs one, and the node's
+# memory alarm raised and cleared for `blocked`.
+amqp_rabbitmq() {
+    local pika=()
+    [ -n "$PIKA_SKIP" ] || pika=(--pika "$PYTHON")
+    timeout "$CLIENT_TIMEOUT" "$AMQP_PEER" client --url "$RABBITMQ_URL" --scenario all "${pika[@]}" \
+        --blocked-cmd "$(rabbitmq_ctl_cmd set_vm_memory_high_watermark 0)" \
+        --unblocked-cmd "$(rabbitmq_ctl_cmd set_vm_memory_high_watermark 0.4)"
+}
+
+# amqp_pika_confirm_rate: pika's publisher-confirm rate (one publish at a
+# time, as pika's BlockingChannel does), printed beside ours from the
+# amqp-rabbitmq step of this run. No assertion on the figures.
+amqp_pika_confirm_rate() {
+    timeout 120 "$PYTHON" "$PEER_SCRIPTS/pika_peer.py" confirm-publish --url "$RABBITMQ_URL" --count 5000 || return 1
+    grep -h '^amqp-confirm-rate' "$LOGS/amqp-rabbitmq.log" 2>/dev/null ||
+        echo "amqp-confirm-rate: not measured (see $LOGS/amqp-rabbitmq.log)"
+}
+
+# amqp_broker_run ours|pika: starts `amqp-peer broker` on a free port and
+# runs our client's scenarios against it (ours), or pika's publish/consume
+# checks: plain, all 14 properties with every header type, 1 MiB and
+# 16 MiB bodies, confirms and direct reply-to (pika).
+amqp_broker_run() {
+    local port pid rc=0 url dir pika=()
+    port=$(free_port)
+    start_bg "$LOGS/amqp-broker-$1.server.log" "$AMQP_PEER" broker --listen "127.0.0.1:$port" \
+        --user conformance:conformance-pw --vhost conformance
+    pid=$BG_PID
+    if ! wait_port "$port" "$pid"; then
+        echo "amqp-peer broker did not listen on 127.0.0.1:$port within 15 s"
+        stop_bg "$pid"
+        return 1
+    fi
+    url="amqp://conformance:conformance-pw@127.0.0.1:$port/conformance"
+    if [ "$1" = ours ]; then
+        [ -n "$PIKA_SKIP" ] || pika=(--pika "$PYTHON")
+        timeout "$CLIENT_TIMEOUT" "$AMQP_PEER" client --url "$url" --scenario all "${pika[@]}" || rc=1
+    else
+        dir=$(mktemp -d)
+        pika_pair "$url" plain "$dir" --count 10 || rc=1
+        pika_pair "$url" all-props "$dir" --count 2 --all-props || rc=1
+        pika_pair "$url" body-1mib "$dir" --count 2 --size 1048576 || rc=1
+        pika_pair "$url" body-16mib "$dir" --count 1 --size 16777216 || rc=1
+        pika_check confirm-publish timeout 60 "$PYTHON" "$PEER_SCRIPTS/pika_peer.py" confirm-publish --url "$url" --count 2000 || rc=1
+        pika_rpc "$url" || rc=1
+        rm -rf "$dir"
+        echo "$PIKA_PASS passed, $PIKA_FAIL failed"
+    fi
+    stop_bg "$pid"
+    show_log broker "$LOGS/amqp-broker-$1.server.log"
+    return "$rc"
+}
+
+PIKA_PASS=0 PIKA_FAIL=0
+pika_check() { # pika_check NAME cmd...: one counted pika check
+    local name=$1
+    shift
+    if "$@"; then
+        PIKA_PASS=$((PIKA_PASS + 1))
+        echo "PASS pika $name"
+    else
+        PIKA_FAIL=$((PIKA_FAIL + 1))
+        echo "FAIL pika $name"
+        return 1
+    fi
+}
+
+# pika_pair URL NAME DIR PUBLISH_FLAGS...: pika publishes to a fresh queue
+# and a second pika connection consumes, comparing every property, header
+# value, length and SHA-256 with what was published.
+pika_pair() {
+    local url=$1 name=$2 dir=$3 count
+    shift 3
+    count=$(sed -nE 's/.*--count ([0-9]+).*/\1/p' <<<"$*")
+    pika_check "$name" pika_pair_run "$url" "pika-$name-$$" "$dir/$name.json" "$count" "$@"
+}
+pika_pair_run() { # URL QUEUE JSON COUNT PUBLISH_FLAGS...
+    local url=$1 queue=$2 json=$3 count=$4
+    shift 4
+    timeout 120 "$PYTHON" "$PEER_SCRIPTS/pika_peer.py" publish --url "$url" --queue "$queue" "$@" >"$json" &&
+        timeout 120 "$PYTHON" "$PEER_SCRIPTS/pika_peer.py" consume --url "$url" --queue "$queue" \
+            --count "$count" --expect-json "$json"
+}
+
+# pika_rpc URL: direct reply-to (amq.rabbitmq.reply-to) between two pika
+# connections through our broker.
+pika_rpc() {
+    local url=$1 spid rc
+    "$PYTHON" "$PEER_SCRIPTS/pika_peer.py" rpc-server --url "$url" --queue "pika-rpc-$$" --count 5 \
+        >"$LOGS/amqp-broker-rpc-server.log" 2>&1 &
+    spid=$!
+    for _ in $(seq 100); do
+        grep -q 'rpc-server: ready' "$LOGS/amqp-broker-rpc-server.log" && break
+        sleep 0.1
+    done
+    pika_check rpc-reply-to timeout 60 "$PYTHON" "$PEER_SCRIPTS/pika_peer.py" rpc-call --url "$url" \
+        --queue "pika-rpc-$$" --count 5
+    rc=$?
+    kill "$spid" 2>/dev/null
+    wait "$spid" 2>/dev/null
+    return "$rc"
+}
+
 fuzz_corpus() {
     if [ ! -d fuzz/corpus ]; then
         echo "fuzz/corpus is missing: there is nothing to replay"
@@ -357,6 +484,45 @@ if [ -n "$CHROMIUM_SKIP" ]; then
 else
     step chromium-deflate chromium_run chromium-deflate 1
     step chromium-plain chromium_run chromium-plain 0
+fi
+
+# AMQP 0-9-1 against RabbitMQ: the node runs only for these steps.
+if [ -z "$RABBITMQ_SKIP" ] && { [ "$BUILD_OK" != 1 ] || [ ! -x "$AMQP_PEER" ]; }; then
+    RABBITMQ_SKIP="no fresh $AMQP_PEER: the release build failed"
+fi
+if [ -n "$RABBITMQ_SKIP" ]; then
+    for n in amqp-rabbitmq amqp-pika-confirm-rate; do skip "$n" "$RABBITMQ_SKIP"; done
+else
+    step rabbitmq-start rabbitmq_start "$(free_port)"
+    if [ "$STEP_OK" != 1 ]; then
+        for n in amqp-rabbitmq amqp-pika-confirm-rate; do skip "$n" "RabbitMQ did not start, see $LOGS/rabbitmq-start.log"; done
+    else
+        step amqp-rabbitmq amqp_rabbitmq
+        if [ -n "$PIKA_SKIP" ]; then
+            skip amqp-pika-confirm-rate "$PIKA_SKIP"
+        else
+            step amqp-pika-confirm-rate amqp_pika_confirm_rate
+        fi
+        # Ours (pipelined, and one publish in flight as pika), then pika's.
+        {
+            grep -h '^amqp-confirm-rate' "$LOGS/amqp-rabbitmq.log"
+            grep -h '^pika-confirm-rate' "$LOGS/amqp-pika-confirm-rate.log"
+        } 2>/dev/null | sed 's/^/  /'
+    fi
+    rabbitmq_stop
+fi
+
+# AMQP 0-9-1 against our in-memory broker (amqp-peer broker): our client's
+# scenarios, and pika as a real client. Needs no installed peer but pika.
+if [ "$BUILD_OK" != 1 ] || [ ! -x "$AMQP_PEER" ]; then
+    for n in amqp-broker-ours amqp-broker-pika; do skip "$n" "no fresh $AMQP_PEER: the release build failed"; done
+else
+    step amqp-broker-ours amqp_broker_run ours
+    if [ -n "$PIKA_SKIP" ]; then
+        skip amqp-broker-pika "$PIKA_SKIP"
+    else
+        step amqp-broker-pika amqp_broker_run pika
+    fi
 fi
 
 # A smoke run only: short timings, no assertions on the figures.

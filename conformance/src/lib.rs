@@ -1,6 +1,9 @@
 //! Conformance runners: blocking `std::net` drivers for the sans-IO codecs,
 //! used by the `ws-peer` and `demo` binaries and by `test.sh`.
 
+pub mod amqp_broker;
+pub mod amqp_driver;
+pub mod amqp_scenarios;
 pub mod autobahn;
 pub mod child;
 pub mod fuzzingserver;

@@ -229,15 +229,18 @@ impl Connection {
     /// [`Error::AccessRefused`]) follows the client's close-ok.
     pub fn reject_auth(&mut self, reason: &str) -> Result<(), Error> {
         self.pending_login()?;
+        let reason = format!(
+            "Login was refused using authentication mechanism {}. {reason}",
+            self.mechanism
+        );
         let e = Error::AccessRefused {
-            reason: format!(
-                "Login was refused using authentication mechanism {}. {reason}",
-                self.mechanism
-            ),
+            reason: reason.clone(),
         };
         self.begin_close(CloseReport {
             reply_code: e.reply_code(),
-            reply_text: super::close::reply_text(&e),
+            // RabbitMQ's text: the code's name and the reason, without the
+            // error's own prefix.
+            reply_text: format!("{} - {reason}", e.reply().name()),
             class_id: 0,
             method_id: 0,
             error: Some(e),
@@ -322,7 +325,7 @@ impl Connection {
         };
         self.begin_close(CloseReport {
             reply_code: e.reply_code(),
-            reply_text: super::close::reply_text(&e),
+            reply_text: format!("{} - {reason}", e.reply().name()),
             class_id: ConnectionOpen::CLASS_ID,
             method_id: ConnectionOpen::METHOD_ID,
             error: Some(e),
