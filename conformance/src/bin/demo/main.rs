@@ -14,6 +14,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod amqp;
+
 use conformance::child::{Proc, free_port, within};
 use conformance::ws_driver::{self, WsUrl};
 use conformance::ws_echo::{self, Workload};
@@ -22,7 +24,7 @@ use conformance::ws_echo::{self, Workload};
 const BUDGET: Duration = Duration::from_secs(55);
 
 /// The protocols in the table, in order: each returns its rows.
-const PROTOCOLS: &[fn(&Ctx) -> Vec<Row>] = &[websocket_rows];
+const PROTOCOLS: &[fn(&Ctx) -> Vec<Row>] = &[websocket_rows, amqp::amqp_rows];
 
 fn main() -> ExitCode {
     let ctx = Ctx {
