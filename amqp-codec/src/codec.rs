@@ -128,10 +128,7 @@ impl Decoder {
             Ok(Frame::Method { channel, method })
         } else {
             let header = ContentHeader::decode(&mut Reader::new(payload), &self.limits)?;
-            Ok(Frame::Header {
-                channel,
-                header: Box::new(header),
-            })
+            Ok(Frame::Header { channel, header })
         }
     }
 }

@@ -26,8 +26,9 @@ pub struct Command {
 /// A message's header and whole body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
-    /// Class, body size and properties.
-    pub header: ContentHeader,
+    /// Class, body size and properties, in the box the header frame was
+    /// decoded into: moving them out would copy 300 bytes per message.
+    pub header: Box<ContentHeader>,
     /// The body.
     pub body: Bytes,
 }
@@ -128,7 +129,7 @@ impl ContentAssembler {
             return Ok(Some(Command {
                 method,
                 content: Some(Content {
-                    header: *header,
+                    header,
                     body: Bytes::new(),
                 }),
             }));
@@ -189,10 +190,7 @@ impl ContentAssembler {
         match std::mem::take(&mut self.state) {
             State::Body { method, header, .. } => Some(Command {
                 method,
-                content: Some(Content {
-                    header: *header,
-                    body,
-                }),
+                content: Some(Content { header, body }),
             }),
             _ => None,
         }

@@ -91,8 +91,9 @@ impl BasicProperties {
             | bit(self.cluster_id.is_some(), flag::CLUSTER_ID)
     }
 
-    /// Decodes the flags word(s) and the properties they flag.
-    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+    /// Decodes the flags word(s) and the properties they flag into `p`,
+    /// which is all `None`: in place, as `p` is large and lives in a box.
+    fn decode_into(p: &mut Self, r: &mut Reader<'_>, limits: &Limits) -> Result<(), PayloadError> {
         let flags = r.u16()?;
         let mut more = flags & flag::CONTINUATION != 0;
         let unknown = flags & !flag::KNOWN & !flag::CONTINUATION;
@@ -107,7 +108,6 @@ impl BasicProperties {
             more = w & flag::CONTINUATION != 0;
         }
         let has = |f: u16| flags & f != 0;
-        let mut p = Self::default();
         if has(flag::CONTENT_TYPE) {
             p.content_type = Some(r.short_string()?);
         }
@@ -150,7 +150,7 @@ impl BasicProperties {
         if has(flag::CLUSTER_ID) {
             p.cluster_id = Some(r.short_string()?);
         }
-        Ok(p)
+        Ok(())
     }
 
     /// Appends the flags word and the properties present.
@@ -215,20 +215,22 @@ impl ContentHeader {
         }
     }
 
-    /// Decodes a content header frame's whole payload.
-    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, Error> {
+    /// Decodes a content header frame's whole payload, straight into the
+    /// box the frame carries it in.
+    pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Box<Self>, Error> {
         let class_id = r.u16().map_err(|e| Error::payload(0, 0, e))?;
         let at = |e| Error::payload(class_id, 0, e);
         let weight = r.u16().map_err(at)?;
         let body_size = r.u64().map_err(at)?;
-        let properties = BasicProperties::decode(r, limits).map_err(at)?;
-        r.finish().map_err(at)?;
-        Ok(Self {
+        let mut header = Box::new(Self {
             class_id,
             weight,
             body_size,
-            properties,
-        })
+            properties: BasicProperties::default(),
+        });
+        BasicProperties::decode_into(&mut header.properties, r, limits).map_err(at)?;
+        r.finish().map_err(at)?;
+        Ok(header)
     }
 
     /// Appends the payload.

@@ -10,16 +10,37 @@
 //! ([`LongString::to_vec`]) before storing it for long.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
 use bytes::Bytes;
 
 use crate::error::Error;
 
+/// Longest string a [`ShortString`] keeps in place, without allocating:
+/// as much as fits beside the length and the variant tag in the 24 bytes
+/// a `String` would take.
+pub(crate) const INLINE: usize = 22;
+
 /// A `shortstr`: UTF-8, at most [`ShortString::MAX_LEN`] bytes.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ShortString(String);
+///
+/// Strings of up to 22 bytes (most exchange, queue and routing-key names,
+/// content types, table keys) are kept in place, so decoding one does not
+/// allocate; their `&str` view re-reads those few bytes as UTF-8 (they were
+/// checked when the string was made), which costs less than the allocation
+/// it saves. Longer strings live on the heap.
+#[derive(Clone)]
+pub struct ShortString(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// The first `len` bytes of `buf`; the bytes after them mean nothing.
+    Inline { len: u8, buf: [u8; INLINE] },
+    /// More than [`INLINE`] bytes.
+    Heap(Box<str>),
+}
 
 impl ShortString {
     /// Longest `shortstr` in bytes: its length prefix is one octet.
@@ -28,7 +49,10 @@ impl ShortString {
     /// The empty string.
     #[must_use]
     pub const fn new() -> Self {
-        Self(String::new())
+        Self(Repr::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        })
     }
 
     /// `s` if it fits in 255 bytes, else [`Error::StringTooLong`].
@@ -40,14 +64,27 @@ impl ShortString {
                 max: Self::MAX_LEN,
             });
         }
-        Ok(Self(s))
+        Ok(Self::inline(&s).unwrap_or_else(|| Self(Repr::Heap(s.into_boxed_str()))))
+    }
+
+    /// `s` kept in place, if it is short enough.
+    fn inline(s: &str) -> Option<Self> {
+        let mut buf = [0; INLINE];
+        buf.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+        let len = u8::try_from(s.len()).ok()?;
+        Some(Self(Repr::Inline { len, buf }))
+    }
+
+    /// `s`, which is at most 255 bytes.
+    fn from_str(s: &str) -> Self {
+        Self::inline(s).unwrap_or_else(|| Self(Repr::Heap(s.into())))
     }
 
     /// For the generator's spec defaults, all of which are short ASCII.
     /// Anything longer becomes the empty string rather than panic.
     pub(crate) fn from_static(s: &'static str) -> Self {
         if s.len() <= Self::MAX_LEN {
-            Self(s.to_owned())
+            Self::from_str(s)
         } else {
             Self::new()
         }
@@ -55,43 +92,104 @@ impl ShortString {
 
     /// Decodes the bytes of a received shortstr (already at most 255 long).
     pub(crate) fn from_wire(b: &[u8]) -> Option<Self> {
-        std::str::from_utf8(b).ok().map(|s| Self(s.to_owned()))
+        std::str::from_utf8(b).ok().map(Self::from_str)
+    }
+
+    /// Decodes a received shortstr of `len` bytes, at most [`INLINE`], from
+    /// the start of `window`: a fixed-size copy, cheaper than one of `len`.
+    pub(crate) fn from_wire_window(window: &[u8; INLINE], len: u8) -> Option<Self> {
+        let s = window.get(..usize::from(len))?;
+        std::str::from_utf8(s).ok()?;
+        Some(Self(Repr::Inline { len, buf: *window }))
     }
 
     /// The string.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Checked when made, so this never falls back to "".
+            Repr::Inline { len, buf } => buf
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Repr::Heap(s) => s,
+        }
     }
 
-    /// The owned `String` inside.
+    /// The bytes, as they go on the wire.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    /// The string as an owned `String`.
     #[must_use]
     pub fn into_string(self) -> String {
-        self.0
+        match self.0 {
+            Repr::Inline { .. } => self.as_str().to_owned(),
+            Repr::Heap(s) => s.into(),
+        }
     }
 
     /// The length prefix as it goes on the wire.
     pub(crate) fn wire_len(&self) -> u8 {
-        u8::try_from(self.0.len()).unwrap_or(u8::MAX)
+        u8::try_from(self.as_bytes().len()).unwrap_or(u8::MAX)
+    }
+}
+
+impl Default for ShortString {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartialEq for ShortString {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ShortString {}
+
+impl PartialOrd for ShortString {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Byte order, which for UTF-8 is the order of `str`.
+impl Ord for ShortString {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+/// Hashes as the `str` it holds, as [`Borrow<str>`] requires.
+impl Hash for ShortString {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 impl Deref for ShortString {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for ShortString {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for ShortString {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -105,37 +203,40 @@ impl TryFrom<String> for ShortString {
 impl TryFrom<&str> for ShortString {
     type Error = Error;
     fn try_from(s: &str) -> Result<Self, Error> {
-        Self::try_new(s)
+        if s.len() > Self::MAX_LEN {
+            return Self::try_new(s);
+        }
+        Ok(Self::from_str(s))
     }
 }
 
 impl From<ShortString> for String {
     fn from(s: ShortString) -> Self {
-        s.0
+        s.into_string()
     }
 }
 
 impl PartialEq<str> for ShortString {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for ShortString {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl fmt::Debug for ShortString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Display for ShortString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -267,6 +368,40 @@ mod tests {
         assert!(ShortString::try_from("é".repeat(128).as_str()).is_err());
         assert_eq!(ShortString::from_static("direct"), "direct");
         assert_eq!(ShortString::from_wire(&[0xff]), None);
+    }
+
+    #[test]
+    fn short_strings_inline_and_on_the_heap_behave_alike() {
+        use std::collections::HashMap;
+
+        // 22 bytes stay in place, 23 go to the heap; views, order, equality
+        // and hashing do not depend on where the bytes are.
+        let at = |n: usize| ShortString::try_new("é".repeat(n / 2) + &"a".repeat(n % 2)).unwrap();
+        let (inline, heap) = (at(22), at(23));
+        assert!(matches!(inline.0, Repr::Inline { .. }));
+        assert!(matches!(heap.0, Repr::Heap(_)));
+        assert_eq!(inline.as_bytes().len(), 22);
+        assert_eq!(heap.as_str(), "é".repeat(11) + "a");
+        assert!(inline < heap);
+        let mut map = HashMap::new();
+        map.insert(heap.clone(), 1);
+        map.insert(inline.clone(), 2);
+        assert_eq!(map.get(heap.as_str()), Some(&1));
+        assert_eq!(map.get(inline.as_str()), Some(&2));
+
+        // From the wire: the window's bytes past the string are not part of it.
+        let mut window = [b'x'; INLINE];
+        window[..3].copy_from_slice(b"abc");
+        let s = ShortString::from_wire_window(&window, 3).unwrap();
+        assert_eq!(s, "abc");
+        assert_eq!(s, ShortString::from_wire(b"abc").unwrap());
+        assert_eq!(s.wire_len(), 3);
+        window[1] = 0xff;
+        assert_eq!(ShortString::from_wire_window(&window, 3), None);
+        assert_eq!(ShortString::from_wire_window(&window, 23), None);
+        assert_eq!(ShortString::default(), ShortString::from_wire(b"").unwrap());
+        assert_eq!(ShortString::from_static("direct").into_string(), "direct");
+        assert_eq!(String::from(heap.clone()), heap.as_str());
     }
 
     #[test]

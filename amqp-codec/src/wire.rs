@@ -6,7 +6,7 @@ use bytes::{BufMut as _, Bytes, BytesMut};
 use crate::config::Limits;
 use crate::error::{Error, PayloadError};
 use crate::field_table::FieldTable;
-use crate::string::{LongString, ShortString};
+use crate::string::{INLINE, LongString, ShortString};
 
 /// A cursor over part of a received payload. Slices it hands out as
 /// [`Bytes`] share `src` rather than copy.
@@ -96,8 +96,20 @@ impl<'a> Reader<'a> {
         usize::try_from(self.u32()?).map_err(|_| PayloadError::Truncated)
     }
 
+    // Inlined: returned through a `Result`, a `ShortString` is written and
+    // read back in pieces of different sizes, which stalls store forwarding.
+    #[inline(always)]
     pub(crate) fn short_string(&mut self) -> Result<ShortString, PayloadError> {
         let n = self.u8()?;
+        // A short string is copied into place as a fixed-size window, which
+        // is cheaper than a copy of `n` bytes, while the payload has room.
+        if usize::from(n) <= INLINE {
+            if let Some(window) = self.rest.first_chunk::<INLINE>() {
+                let s = ShortString::from_wire_window(window, n);
+                self.take(usize::from(n))?;
+                return s.ok_or(PayloadError::InvalidUtf8);
+            }
+        }
         let b = self.take(usize::from(n))?;
         ShortString::from_wire(b).ok_or(PayloadError::InvalidUtf8)
     }

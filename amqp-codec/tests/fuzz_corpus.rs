@@ -1,7 +1,8 @@
 //! Replays the fuzz corpora and regressions on stable Rust, through the same
 //! plain functions the cargo-fuzz targets in `../fuzz/` call, so a crash once
-//! found stays fixed without a nightly toolchain or libFuzzer. Targets whose
-//! directories do not exist yet replay nothing.
+//! found stays fixed without a nightly toolchain or libFuzzer. Every target
+//! must have a seed corpus in `fuzz/corpus/<target>/`; a missing or empty
+//! one fails.
 //!
 //! Run: `cargo test -p amqp-codec --features fuzzing --test fuzz_corpus`.
 #![cfg(feature = "fuzzing")]
@@ -38,20 +39,46 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// Runs `f` on every input of `target`'s corpus and regressions; returns
+/// how many inputs ran.
+fn replay(target: &str, f: fn(&[u8])) -> usize {
+    let corpus = fuzz_dir().join("corpus").join(target);
+    let regressions = fuzz_dir().join("regressions").join(target);
+    let inputs: Vec<PathBuf> = files(&corpus)
+        .into_iter()
+        .chain(files(&regressions))
+        .collect();
+    for path in &inputs {
+        let data = fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        // A panic here names the input through the panic hook's message.
+        eprintln!("replaying {}", path.display());
+        f(&data);
+    }
+    inputs.len()
+}
+
 #[test]
-fn replay_corpora() {
-    for (target, f) in TARGETS {
-        let mut n = 0;
-        for kind in ["corpus", "regressions"] {
-            for path in files(&fuzz_dir().join(kind).join(target)) {
-                let data =
-                    fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-                eprintln!("replaying {}", path.display());
-                f(&data);
-                n += 1;
-            }
-        }
-        eprintln!("{target}: {n} inputs");
+fn every_target_has_a_corpus() {
+    for (target, _) in TARGETS {
+        let dir = fuzz_dir().join("corpus").join(target);
+        assert!(
+            dir.is_dir(),
+            "{} is missing: the seed corpora live in the repository's fuzz/corpus/",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn every_target_replays_its_corpus() {
+    for &(target, f) in TARGETS {
+        let n = replay(target, f);
+        assert!(
+            n > 0,
+            "no inputs for fuzz target {target} in {}",
+            fuzz_dir().join("corpus").join(target).display()
+        );
+        println!("{target}: replayed {n} inputs");
     }
 }
 
