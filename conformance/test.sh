@@ -430,7 +430,11 @@ fuzz_corpus() {
         echo "fuzz/corpus is missing: there is nothing to replay"
         return 1
     fi
-    cargo test -p ws-codec --features fuzzing --test fuzz_corpus
+    local crate rc=0
+    for crate in ws-codec amqp-codec grpc-codec; do
+        cargo test -p "$crate" --features fuzzing --test fuzz_corpus || rc=1
+    done
+    return "$rc"
 }
 
 # --- the run ---------------------------------------------------------------

@@ -1,0 +1,233 @@
+//! AMQP 0-9-1 hot paths, ours beside amq-protocol (lapin's codec) on the
+//! same bytes in the same run.
+//!
+//! Decode starts from a consumer's wire bytes in a slice (`basic.deliver`,
+//! content header, body frames at frame-max 131072) and ends with whole
+//! messages in hand. Both sides first copy the slice into their own buffer
+//! (what a read costs). Ours then runs `Decoder` and a `ContentAssembler`,
+//! which hands a one-frame body on as a slice of the read buffer.
+//! amq-protocol's `parse_frame` yields frames only, each body frame copied
+//! into a `Vec`; lapin assembles them in its channel code, so two rows are
+//! given: frames only (`amq-protocol/frames`) and frames gathered into
+//! messages the cheapest way, reusing a lone body frame's `Vec` and
+//! reserving the whole body once a second frame comes
+//! (`amq-protocol/assembled`).
+//!
+//! Encode writes one publish (method, header, body frames) into a reused
+//! buffer. amq-protocol's frames are built once outside the loop (lapin
+//! copies each body chunk into a new `Vec` per publish; that cost is not
+//! counted here).
+//!
+//! Run: `cargo bench -p benches --bench amqp -- --warm-up-time 1 --measurement-time 3`.
+
+use std::hint::black_box;
+
+use amq_protocol::frame::{AMQPFrame, WriteContext, gen_frame, parse_frame};
+use amq_protocol::types::generation::gen_field_table;
+use amq_protocol::types::parsing::parse_field_table;
+use amqp_codec::{
+    ContentAssembler, Decoder, FieldTable, Frame, Limits, encode_content, encode_method,
+};
+use benches::amqp::{FRAME_MAX, deliveries, properties, publish, table, table_bytes};
+use benches::binary;
+use bytes::{Bytes, BytesMut};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// Body sizes and how many messages one iteration decodes.
+const SIZES: [(&str, usize, usize); 3] = [
+    ("100B", 100, 1000),
+    ("4KiB", 4 << 10, 256),
+    ("1MiB", 1 << 20, 4),
+];
+
+/// Whole messages out of `wire` with our `Decoder` and `ContentAssembler`;
+/// returns the body bytes seen.
+fn ours_decode(wire: &[u8]) -> usize {
+    let mut buf = BytesMut::from(wire);
+    let mut d = Decoder::new(Limits::default());
+    d.set_frame_max(FRAME_MAX);
+    let mut channel = ContentAssembler::new(d.limits().max_body_size);
+    let mut n = 0;
+    while let Some(f) = d.decode(&mut buf).unwrap() {
+        let done = match f {
+            Frame::Method { method, .. } => channel.method(method),
+            Frame::Header { header, .. } => channel.header(header),
+            Frame::Body { payload, .. } => channel.body(payload),
+            Frame::Heartbeat => Ok(None),
+        };
+        if let Some(c) = done.unwrap() {
+            n += c.content.as_ref().map_or(0, |c| c.body.len());
+            black_box(c);
+        }
+    }
+    n
+}
+
+/// amq-protocol frames out of `wire`; returns the body bytes seen.
+fn theirs_frames(wire: &[u8]) -> usize {
+    let buf = wire.to_vec();
+    let mut i = &buf[..];
+    let mut n = 0;
+    while !i.is_empty() {
+        let (rest, f) = parse_frame(i).unwrap();
+        i = rest;
+        if let AMQPFrame::Body(_, data) = &f {
+            n += data.len();
+        }
+        black_box(f);
+    }
+    n
+}
+
+/// amq-protocol frames gathered into messages; returns the body bytes seen.
+fn theirs_assembled(wire: &[u8]) -> usize {
+    let buf = wire.to_vec();
+    let mut i = &buf[..];
+    let mut method = None;
+    let mut header = None;
+    let mut body: Vec<u8> = Vec::new();
+    let mut n = 0;
+    while !i.is_empty() {
+        let (rest, f) = parse_frame(i).unwrap();
+        i = rest;
+        match f {
+            AMQPFrame::Method(_, m) => method = Some(m),
+            AMQPFrame::Header(_, _, h) => header = Some(h),
+            AMQPFrame::Body(_, data) => {
+                let size = header.as_ref().map_or(0, |h| h.body_size);
+                if body.is_empty() {
+                    body = data;
+                } else {
+                    let total = usize::try_from(size).unwrap();
+                    body.reserve_exact(total.saturating_sub(body.len()));
+                    body.extend_from_slice(&data);
+                }
+                if body.len() as u64 == size {
+                    n += body.len();
+                    black_box((method.take(), header.take(), std::mem::take(&mut body)));
+                }
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("amqp_decode");
+    for (label, size, count) in SIZES {
+        let wire = deliveries(&binary(size), count);
+        let total = size * count;
+        assert_eq!(ours_decode(&wire), total);
+        assert_eq!(theirs_frames(&wire), total);
+        assert_eq!(theirs_assembled(&wire), total);
+        g.throughput(Throughput::Elements(count as u64));
+        g.bench_with_input(BenchmarkId::new("ours", label), &wire, |b, w| {
+            b.iter(|| ours_decode(w));
+        });
+        g.bench_with_input(
+            BenchmarkId::new("amq-protocol/frames", label),
+            &wire,
+            |b, w| {
+                b.iter(|| theirs_frames(w));
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("amq-protocol/assembled", label),
+            &wire,
+            |b, w| b.iter(|| theirs_assembled(w)),
+        );
+    }
+    g.finish();
+}
+
+/// amq-protocol's frames for one publish of `body`, as parsed from ours.
+fn their_publish_frames(body: &[u8]) -> (Vec<AMQPFrame>, usize) {
+    let mut wire = BytesMut::new();
+    encode_method(1, &publish(), &mut wire).unwrap();
+    encode_content(1, 60, &properties(), body, FRAME_MAX, &mut wire).unwrap();
+    let mut frames = Vec::new();
+    let mut i = &wire[..];
+    while !i.is_empty() {
+        let (rest, f) = parse_frame(i).unwrap();
+        frames.push(f);
+        i = rest;
+    }
+    (frames, wire.len())
+}
+
+fn encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("amqp_encode");
+    let method = publish();
+    let props = properties();
+    for (label, size, _) in SIZES {
+        let body = binary(size);
+        let (frames, wire_len) = their_publish_frames(&body);
+        g.throughput(Throughput::Elements(1));
+        let mut buf = BytesMut::with_capacity(wire_len);
+        g.bench_function(BenchmarkId::new("ours", label), |b| {
+            b.iter(|| {
+                buf.clear();
+                encode_method(1, &method, &mut buf).unwrap();
+                encode_content(1, 60, &props, black_box(&body), FRAME_MAX, &mut buf).unwrap();
+                assert_eq!(buf.len(), wire_len);
+            });
+        });
+        let mut out: Vec<u8> = Vec::with_capacity(wire_len);
+        g.bench_function(BenchmarkId::new("amq-protocol", label), |b| {
+            b.iter(|| {
+                out.clear();
+                let mut ctx = WriteContext::from(std::mem::take(&mut out));
+                for f in black_box(&frames) {
+                    ctx = gen_frame(f)(ctx).unwrap();
+                }
+                out = ctx.into_inner().0;
+                assert_eq!(out.len(), wire_len);
+            });
+        });
+    }
+    g.finish();
+}
+
+fn field_table(c: &mut Criterion) {
+    let mut g = c.benchmark_group("amqp_field_table");
+    let wire = table_bytes();
+    let shared = Bytes::from(wire.clone());
+    let limits = Limits::default();
+    let ours = FieldTable::decode(&shared, &limits).unwrap();
+    assert_eq!(ours, table());
+    let (rest, theirs) = parse_field_table(&wire[..]).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(theirs.inner().len(), ours.len());
+    g.throughput(Throughput::Bytes(wire.len() as u64));
+    g.bench_function("decode/ours", |b| {
+        b.iter(|| FieldTable::decode(black_box(&shared), &limits).unwrap());
+    });
+    g.bench_function("decode/amq-protocol", |b| {
+        b.iter(|| parse_field_table(black_box(&wire[..])).unwrap());
+    });
+    let mut buf = BytesMut::with_capacity(wire.len());
+    g.bench_function("encode/ours", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&ours).encode(&mut buf).unwrap();
+            assert_eq!(buf.len(), wire.len());
+        });
+    });
+    let mut out: Vec<u8> = Vec::with_capacity(wire.len());
+    g.bench_function("encode/amq-protocol", |b| {
+        b.iter(|| {
+            out.clear();
+            let ctx = WriteContext::from(std::mem::take(&mut out));
+            out = gen_field_table(black_box(&theirs))(ctx)
+                .unwrap()
+                .into_inner()
+                .0;
+            assert_eq!(out.len(), wire.len());
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, encode, field_table);
+criterion_main!(benches);

@@ -1,0 +1,382 @@
+//! Header block decoding, RFC 7541 §3 and §6.
+
+use bytes::Bytes;
+
+use super::table::{Arena, DynamicTable, STATIC, STATIC_LEN, static_entry};
+use super::{DEFAULT_TABLE_SIZE, Error, Header, Limits, entry_size, huffman, integer, string};
+
+/// Decodes header blocks from one peer's encoder, keeping the dynamic table
+/// in step with it across blocks.
+///
+/// Literal strings sent raw come out as slices of the block (no copy);
+/// static-table fields as static bytes; Huffman-coded strings and the
+/// dynamic table's entries live in shared chunks the decoder allocates a
+/// few KiB at a time.
+#[derive(Debug)]
+pub struct Decoder {
+    table: DynamicTable,
+    /// Our SETTINGS_HEADER_TABLE_SIZE: the most a size update may ask for.
+    max_table_size: usize,
+    /// We lowered `max_table_size` below the table's capacity: the next
+    /// block must start with a size update that fits.
+    update_required: bool,
+    limits: Limits,
+    /// Table entries' strings.
+    table_strings: Arena,
+    /// Huffman-decoded strings of fields that are not indexed.
+    strings: Arena,
+    /// Huffman-decoded names and values for [`Decoder::decode_borrowed`].
+    name_scratch: Vec<u8>,
+    value_scratch: Vec<u8>,
+}
+
+/// Name and value of table entry `index` (static, then dynamic), borrowed.
+#[inline]
+fn field_ref(table: &DynamicTable, index: usize) -> Result<(&[u8], &[u8]), Error> {
+    if index <= STATIC_LEN {
+        let &(n, v) = index
+            .checked_sub(1)
+            .and_then(|i| STATIC.get(i))
+            .ok_or(Error::InvalidIndex(index))?;
+        return Ok((n.as_bytes(), v.as_bytes()));
+    }
+    table
+        .get(index - STATIC_LEN - 1)
+        .map(|(n, v)| (&n[..], &v[..]))
+        .ok_or(Error::InvalidIndex(index))
+}
+
+/// A string literal's octets: `s` itself, or `s` Huffman-decoded into
+/// `buf`.
+#[inline]
+fn scratch<'a>(
+    huffman: bool,
+    s: &'a [u8],
+    buf: &'a mut Vec<u8>,
+    limit: usize,
+) -> Result<&'a [u8], Error> {
+    if !huffman {
+        return Ok(s);
+    }
+    let need = huffman::max_decoded_len(s.len());
+    if buf.len() < need {
+        buf.resize(need, 0);
+    }
+    let n = huffman::decode_slice(s, buf)?;
+    if n > limit {
+        return Err(Error::StringTooLong { len: n, limit });
+    }
+    Ok(buf.get(..n).unwrap_or_default())
+}
+
+/// Where a literal's string goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dest {
+    /// Into the dynamic table (incremental indexing): copied.
+    Table,
+    /// Only to the caller: raw strings stay slices of the block.
+    Caller,
+}
+
+impl Default for Decoder {
+    /// A decoder for the protocol's initial 4096-octet table and default
+    /// [`Limits`].
+    fn default() -> Self {
+        Self::new(DEFAULT_TABLE_SIZE, Limits::default())
+    }
+}
+
+impl Decoder {
+    /// A decoder whose table may grow to `max_table_size` octets (our
+    /// SETTINGS_HEADER_TABLE_SIZE; the table starts at that size).
+    ///
+    /// Until our SETTINGS are acknowledged the peer's encoder assumes the
+    /// protocol default of 4096 ([`super::DEFAULT_TABLE_SIZE`]): start with
+    /// that and call [`Decoder::set_max_table_size`] on the acknowledgment.
+    #[must_use]
+    pub fn new(max_table_size: usize, limits: Limits) -> Self {
+        Self {
+            table: DynamicTable::new(max_table_size),
+            max_table_size,
+            update_required: false,
+            limits,
+            table_strings: Arena::default(),
+            strings: Arena::default(),
+            name_scratch: Vec::new(),
+            value_scratch: Vec::new(),
+        }
+    }
+
+    /// Our new SETTINGS_HEADER_TABLE_SIZE, once the peer has acknowledged
+    /// it. If it is below the table's current size, the peer's next block
+    /// must start with a size update to at most `max` (RFC 7541 §4.2), or
+    /// decoding it fails with [`Error::SizeUpdateMissing`].
+    pub fn set_max_table_size(&mut self, max: usize) {
+        self.max_table_size = max;
+        self.update_required = max < self.table.capacity();
+    }
+
+    /// Our SETTINGS_HEADER_TABLE_SIZE.
+    #[must_use]
+    pub fn max_table_size(&self) -> usize {
+        self.max_table_size
+    }
+
+    /// The dynamic table's size, as last set by the peer.
+    #[must_use]
+    pub fn table_capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
+    /// The size of the entries in the dynamic table (RFC 7541 §4.1).
+    #[must_use]
+    pub fn table_size(&self) -> usize {
+        self.table.size()
+    }
+
+    /// The dynamic table's entries, newest (index 62) first.
+    pub fn table_entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        self.table.iter().map(|(n, v)| (n, v))
+    }
+
+    /// The limits this decoder enforces.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Decodes one whole header block, calling `emit` with each field in
+    /// order.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`]. All but [`Error::HeaderListTooLarge`] are
+    /// COMPRESSION_ERRORs: `emit` may have seen part of the block, and the
+    /// decoder is out of step with the peer. For `HeaderListTooLarge` the
+    /// block was decoded to its end (keeping the table in step), but fields
+    /// past the limit were not emitted.
+    pub fn decode(&mut self, block: &Bytes, mut emit: impl FnMut(Header)) -> Result<(), Error> {
+        let mut rest = self.block_start(block)?;
+        let limit = self.limits.max_header_list_size;
+        let mut list_size = 0usize;
+        while let Some(&first) = rest.first() {
+            let header;
+            if first & 0x80 != 0 {
+                // Indexed field (§6.1).
+                let (index, r) = integer::decode(rest, 7)?;
+                rest = r;
+                let (name, value) = self.field(index)?;
+                header = Header {
+                    name,
+                    value,
+                    sensitive: false,
+                };
+            } else if first & 0x40 != 0 {
+                // Literal with incremental indexing (§6.2.1).
+                let (name, value, r) = self.literal(block, rest, 6, Dest::Table)?;
+                rest = r;
+                self.table.insert(name.clone(), value.clone());
+                header = Header {
+                    name,
+                    value,
+                    sensitive: false,
+                };
+            } else if first & 0x20 != 0 {
+                return Err(Error::SizeUpdateNotAtStart);
+            } else {
+                // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
+                let (name, value, r) = self.literal(block, rest, 4, Dest::Caller)?;
+                rest = r;
+                header = Header {
+                    name,
+                    value,
+                    sensitive: first & 0x10 != 0,
+                };
+            }
+            list_size = list_size.saturating_add(header.size());
+            if list_size <= limit {
+                emit(header);
+            }
+        }
+        if list_size > limit {
+            return Err(Error::HeaderListTooLarge {
+                size: list_size,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Decoder::decode`] into a `Vec`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::decode`]; the fields are lost.
+    pub fn decode_to_vec(&mut self, block: &Bytes) -> Result<Vec<Header>, Error> {
+        let mut v = Vec::new();
+        self.decode(block, |h| v.push(h))?;
+        Ok(v)
+    }
+
+    /// Decodes one whole header block, calling `emit` with each field's
+    /// name, value and never-indexed flag, borrowed: from `block`, the
+    /// tables, or a scratch buffer reused for the next field.
+    ///
+    /// The same as [`Decoder::decode`], for callers that copy what they
+    /// keep (or keep little): it skips making a [`Header`] of shared
+    /// [`Bytes`] per field, and their reference counting.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::decode`].
+    pub fn decode_borrowed(
+        &mut self,
+        block: &[u8],
+        mut emit: impl FnMut(&[u8], &[u8], bool),
+    ) -> Result<(), Error> {
+        let mut rest = self.block_start(block)?;
+        let limit = self.limits.max_header_list_size;
+        let max_string = self.limits.max_string_len;
+        let mut list_size = 0usize;
+        while let Some(&first) = rest.first() {
+            if first & 0x80 != 0 {
+                let (index, r) = integer::decode(rest, 7)?;
+                rest = r;
+                let (name, value) = field_ref(&self.table, index)?;
+                list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+                if list_size <= limit {
+                    emit(name, value, false);
+                }
+            } else if first & 0x40 != 0 {
+                let (name, value, r) = self.literal(&Bytes::new(), rest, 6, Dest::Table)?;
+                rest = r;
+                list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+                if list_size <= limit {
+                    emit(&name, &value, false);
+                }
+                self.table.insert(name, value);
+            } else if first & 0x20 != 0 {
+                return Err(Error::SizeUpdateNotAtStart);
+            } else {
+                let (index, r) = integer::decode(rest, 4)?;
+                let (name, r) = if index == 0 {
+                    let (huffman, s, r) = string::split(r, max_string)?;
+                    (scratch(huffman, s, &mut self.name_scratch, max_string)?, r)
+                } else {
+                    (field_ref(&self.table, index)?.0, r)
+                };
+                let (huffman, s, r) = string::split(r, max_string)?;
+                let value = scratch(huffman, s, &mut self.value_scratch, max_string)?;
+                rest = r;
+                list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+                if list_size <= limit {
+                    emit(name, value, first & 0x10 != 0);
+                }
+            }
+        }
+        if list_size > limit {
+            return Err(Error::HeaderListTooLarge {
+                size: list_size,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks and applies the size updates at the front of a block (§4.2,
+    /// §6.3); returns what follows them.
+    #[inline]
+    fn block_start<'a>(&mut self, block: &'a [u8]) -> Result<&'a [u8], Error> {
+        let rest = block;
+        if self.update_required {
+            if rest.first().is_none_or(|b| b & 0xe0 != 0x20) {
+                return Err(Error::SizeUpdateMissing);
+            }
+            let rest = self.size_updates(rest)?;
+            if self.table.capacity() > self.max_table_size {
+                return Err(Error::SizeUpdateMissing);
+            }
+            self.update_required = false;
+            Ok(rest)
+        } else if rest.first().is_some_and(|b| b & 0xe0 == 0x20) {
+            self.size_updates(rest)
+        } else {
+            Ok(rest)
+        }
+    }
+
+    /// The size updates at the front of a block (§6.3): returns what
+    /// follows them.
+    #[cold]
+    fn size_updates<'a>(&mut self, mut rest: &'a [u8]) -> Result<&'a [u8], Error> {
+        while rest.first().is_some_and(|b| b & 0xe0 == 0x20) {
+            let (size, r) = integer::decode(rest, 5)?;
+            rest = r;
+            if size > self.max_table_size {
+                return Err(Error::SizeUpdateTooLarge {
+                    size,
+                    max: self.max_table_size,
+                });
+            }
+            self.table.set_capacity(size);
+        }
+        Ok(rest)
+    }
+
+    /// Name and value of table entry `index` (static, then dynamic).
+    #[inline]
+    fn field(&self, index: usize) -> Result<(Bytes, Bytes), Error> {
+        if index <= STATIC_LEN {
+            return static_entry(index).ok_or(Error::InvalidIndex(index));
+        }
+        self.table
+            .get(index - STATIC_LEN - 1)
+            .cloned()
+            .ok_or(Error::InvalidIndex(index))
+    }
+
+    /// A literal field whose name index has a `prefix_bits`-bit prefix:
+    /// name, value and what follows.
+    #[inline]
+    fn literal<'a>(
+        &mut self,
+        block: &Bytes,
+        rest: &'a [u8],
+        prefix_bits: u32,
+        dest: Dest,
+    ) -> Result<(Bytes, Bytes, &'a [u8]), Error> {
+        let (index, rest) = integer::decode(rest, prefix_bits)?;
+        let (name, rest) = if index == 0 {
+            self.string(block, rest, dest)?
+        } else {
+            (self.field(index)?.0, rest)
+        };
+        let (value, rest) = self.string(block, rest, dest)?;
+        Ok((name, value, rest))
+    }
+
+    /// A string literal from the front of `rest`, a suffix of `block`.
+    #[inline]
+    fn string<'a>(
+        &mut self,
+        block: &Bytes,
+        rest: &'a [u8],
+        dest: Dest,
+    ) -> Result<(Bytes, &'a [u8]), Error> {
+        let limit = self.limits.max_string_len;
+        let (huffman, s, after) = string::split(rest, limit)?;
+        let arena = match dest {
+            Dest::Table => &mut self.table_strings,
+            Dest::Caller => &mut self.strings,
+        };
+        let bytes = if huffman {
+            arena.huffman(s, limit)?
+        } else if dest == Dest::Table {
+            arena.copy(s)
+        } else {
+            let end = block.len() - after.len();
+            block.slice(end - s.len()..end)
+        };
+        Ok((bytes, after))
+    }
+}
