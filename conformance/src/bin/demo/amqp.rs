@@ -4,9 +4,10 @@
 //! started and stopped with `conformance/peers/rabbitmq.sh`).
 
 use std::cell::RefCell;
+use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -56,19 +57,16 @@ pub(super) fn amqp_rows(ctx: &Ctx) -> Vec<Row> {
             return rows;
         }
     };
-    match rabbitmq(
-        ctx,
-        "rabbitmq_start \"$1\" >&2 && echo \"$RABBITMQ_URL\"",
-        &port,
-    ) {
-        Ok(url) => match AmqpUrl::parse(url.trim()) {
-            Ok(url) => rows.extend(scenario_rows(ctx, "RabbitMQ", &url)),
-            Err(e) => rows.push(Row::new(AMQP, "RabbitMQ", "start", Outcome::Fail(e))),
-        },
+    match RabbitMq::start(ctx, &port) {
+        Ok((node, url)) => {
+            match AmqpUrl::parse(&url) {
+                Ok(url) => rows.extend(scenario_rows(ctx, "RabbitMQ", &url)),
+                Err(e) => rows.push(Row::new(AMQP, "RabbitMQ", "start", Outcome::Fail(e))),
+            }
+            node.stop();
+        }
         Err(e) => rows.push(Row::new(AMQP, "RabbitMQ", "start", Outcome::Fail(e))),
     }
-    // The node is ours: stop it even when starting half failed.
-    let _ = rabbitmq(ctx, "rabbitmq_stop", "");
     rows
 }
 
@@ -81,25 +79,49 @@ fn our_broker() -> Result<AmqpUrl, String> {
     AmqpUrl::parse(&format!("amqp://demo:demo-pw@127.0.0.1:{port}/demo"))
 }
 
-/// Runs `script` (a snippet with rabbitmq.sh's functions loaded, `$1` =
-/// `arg`) in bash from the workspace root; its stdout on success.
-fn rabbitmq(ctx: &Ctx, script: &str, arg: &str) -> Result<String, String> {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!(". conformance/peers/rabbitmq.sh && {script}"))
-        .arg("rabbitmq")
-        .arg(arg)
-        .current_dir(&ctx.root)
-        .env("ROOT", &ctx.root)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("bash: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().last().unwrap_or("no output");
-        Err(format!("{script}: {last}"))
+/// A private RabbitMQ node, run by one bash process with rabbitmq.sh's
+/// functions loaded: `rabbitmq_start` needs the same shell's state for
+/// `rabbitmq_stop`, so the shell waits on its stdin between the two.
+struct RabbitMq {
+    shell: Child,
+}
+
+impl RabbitMq {
+    /// Starts the node on `port`; returns it and its URL.
+    fn start(ctx: &Ctx, port: &str) -> Result<(Self, String), String> {
+        let script = ". conformance/peers/rabbitmq.sh || exit 1
+            trap rabbitmq_stop EXIT
+            rabbitmq_start \"$1\" >&2 || exit 1
+            echo \"$RABBITMQ_URL\"
+            read -r _";
+        let mut shell = Command::new("bash")
+            .args(["-c", script, "rabbitmq", port])
+            .current_dir(&ctx.root)
+            .env("ROOT", &ctx.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("bash: {e}"))?;
+        let mut line = String::new();
+        let read = shell
+            .stdout
+            .take()
+            .map(|out| BufReader::new(out).read_line(&mut line));
+        let node = Self { shell };
+        match read {
+            Some(Ok(n)) if n > 0 => Ok((node, line.trim().to_owned())),
+            _ => {
+                node.stop();
+                Err("rabbitmq_start failed (test.sh's rabbitmq-start log shows why)".to_owned())
+            }
+        }
+    }
+
+    /// Lets the shell go on to `rabbitmq_stop`, and waits for it.
+    fn stop(mut self) {
+        drop(self.shell.stdin.take());
+        let _ = self.shell.wait();
     }
 }
 
