@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| grpc_codec::hpack::fuzzing::hpack_decode(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| grpc_codec::fuzzing::hpack_decode(data));

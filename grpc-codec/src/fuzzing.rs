@@ -4,6 +4,10 @@
 
 use bytes::BytesMut;
 
+/// The HPACK target's entry point, beside the frame one, so every target
+/// of this crate is `grpc_codec::fuzzing::<target>`.
+pub use crate::hpack::fuzzing::hpack_decode;
+
 use crate::codec::{Decoder, decode_preface, encode};
 use crate::config::{Limits, Settings};
 use crate::error::Error;

@@ -15,7 +15,7 @@ type Target = (&'static str, fn(&[u8]));
 /// Every fuzz target.
 const TARGETS: &[Target] = &[
     ("h2_frame", grpc_codec::fuzzing::h2_frame),
-    ("hpack_decode", grpc_codec::hpack::fuzzing::hpack_decode),
+    ("hpack_decode", grpc_codec::fuzzing::hpack_decode),
 ];
 
 fn fuzz_dir() -> PathBuf {
