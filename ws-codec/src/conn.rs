@@ -81,7 +81,7 @@ pub struct Connection {
     /// the events before [`Event::Closed`], so it can still answer the
     /// messages that arrived ahead of the close (§5.5.1 "as soon as
     /// practical"; Autobahn 3.2, 5.15, 7.1.6).
-    owed_close: Option<Vec<u8>>,
+    owed_close: Option<Bytes>,
     error: Option<Error>,
 }
 
@@ -532,7 +532,7 @@ impl Connection {
         if by_peer {
             // Echo the peer's code (§5.5.1); an empty close gets an empty one.
             let echo: &[u8] = payload.get(..2).unwrap_or_default();
-            self.owed_close = Some(echo.to_vec());
+            self.owed_close = Some(Bytes::copy_from_slice(echo));
             self.close_sent = true;
         }
         self.message = None;
@@ -569,10 +569,7 @@ impl Connection {
             (_, State::Open) if !self.close_sent && e.close_code().is_some() => {
                 let mut reason = e.to_string();
                 truncate_utf8(&mut reason, 123);
-                let mut p = Vec::with_capacity(2 + reason.len());
-                p.extend_from_slice(&code.0.to_be_bytes());
-                p.extend_from_slice(reason.as_bytes());
-                self.owed_close = Some(p);
+                self.owed_close = Some(Frame::close(code, &reason).payload);
                 self.close_sent = true;
             }
             _ => {}
