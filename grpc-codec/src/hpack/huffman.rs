@@ -218,15 +218,7 @@ pub(crate) fn decode_slice(src: &[u8], out: &mut [u8]) -> Result<usize, Error> {
                 // Up to 30 bits gone: refill before the next step.
                 break;
             }
-            let Some(slot) = out.get_mut(pos..pos + 2) else {
-                return Err(Error::HuffmanPadding);
-            };
-            slot.copy_from_slice(&((e >> 8) as u16).to_le_bytes());
-            pos += (e >> 6 & 3) as usize;
-            // Bits 4 and 5 are clear: the entry is its own shift count,
-            // which the shift masks to 6 bits for free.
-            buf = buf.wrapping_shl(e);
-            nbits -= e & 0x3f;
+            table_step(e, &mut buf, &mut nbits, out, &mut pos)?;
         }
     }
     // All the input is in `buf`.
@@ -241,15 +233,32 @@ pub(crate) fn decode_slice(src: &[u8], out: &mut [u8]) -> Result<usize, Error> {
             nbits -= len;
             continue;
         }
-        let Some(slot) = out.get_mut(pos..pos + 2) else {
-            return Err(Error::HuffmanPadding);
-        };
-        slot.copy_from_slice(&((e >> 8) as u16).to_le_bytes());
-        pos += (e >> 6 & 3) as usize;
-        buf = buf.wrapping_shl(e);
-        nbits -= e & 0x3f;
+        table_step(e, &mut buf, &mut nbits, out, &mut pos)?;
     }
     finish(buf, nbits, out, pos)
+}
+
+/// One decode-table step: writes the entry's one or two symbols at `pos`
+/// and consumes their bits from `buf`.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation)]
+fn table_step(
+    e: u32,
+    buf: &mut u64,
+    nbits: &mut u32,
+    out: &mut [u8],
+    pos: &mut usize,
+) -> Result<(), Error> {
+    let Some(slot) = out.get_mut(*pos..*pos + 2) else {
+        return Err(Error::HuffmanPadding);
+    };
+    slot.copy_from_slice(&((e >> 8) as u16).to_le_bytes());
+    *pos += (e >> 6 & 3) as usize;
+    // Bits 4 and 5 are clear: the entry is its own shift count, which the
+    // shift masks to 6 bits for free.
+    *buf = buf.wrapping_shl(e);
+    *nbits -= e & 0x3f;
+    Ok(())
 }
 
 /// Decodes a code longer than the window from the top of `buf` (which
