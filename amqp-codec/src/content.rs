@@ -3,13 +3,15 @@
 //! `basic.get-ok`) the content header and body frames that follow it on the
 //! same channel, with no other frame of that channel in between.
 //!
-//! One [`ContentAssembler`] per channel. A body that arrives in one frame is
-//! handed on as that frame's [`Bytes`] (no copy); a body in several frames
-//! is gathered into one buffer, growing as frames arrive rather than
-//! trusting the announced size.
+//! One [`ContentAssembler`] per channel. The body is handed on as the body
+//! frames' payloads, split off the read buffer without copying (see
+//! [`Body`]); only past [`MAX_CHUNKS`] frames are the pieces gathered into
+//! one buffer, growing as frames arrive rather than trusting the announced
+//! size.
 
 use bytes::{Bytes, BytesMut};
 
+use crate::body::{Body, MAX_CHUNKS};
 use crate::error::{Error, FrameKind};
 use crate::method::Method;
 use crate::properties::ContentHeader;
@@ -30,7 +32,16 @@ pub struct Content {
     /// decoded into: moving them out would copy 300 bytes per message.
     pub header: Box<ContentHeader>,
     /// The body.
-    pub body: Bytes,
+    pub body: Body,
+}
+
+/// The body frames received so far.
+#[derive(Debug, Clone)]
+enum Parts {
+    /// Each frame's payload, as split off the read buffer.
+    Chunks(Vec<Bytes>),
+    /// All of them copied together, once there were too many.
+    Gathered(BytesMut),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -42,10 +53,7 @@ enum State {
         method: Method,
         header: Box<ContentHeader>,
         remaining: u64,
-        /// The first body frame, kept as is in case it is the only one.
-        first: Option<Bytes>,
-        /// Gathered body once a second frame arrives.
-        gathered: BytesMut,
+        parts: Parts,
     },
 }
 
@@ -130,7 +138,7 @@ impl ContentAssembler {
                 method,
                 content: Some(Content {
                     header,
-                    body: Bytes::new(),
+                    body: Body::new(),
                 }),
             }));
         }
@@ -138,8 +146,7 @@ impl ContentAssembler {
             method,
             remaining: header.body_size,
             header,
-            first: None,
-            gathered: BytesMut::new(),
+            parts: Parts::Chunks(Vec::new()),
         };
         Ok(None)
     }
@@ -147,10 +154,7 @@ impl ContentAssembler {
     /// Takes a content body frame's payload.
     pub fn body(&mut self, payload: Bytes) -> Result<Option<Command>, Error> {
         let State::Body {
-            remaining,
-            first,
-            gathered,
-            ..
+            remaining, parts, ..
         } = &mut self.state
         else {
             return Err(self.unexpected(FrameKind::Body));
@@ -166,27 +170,38 @@ impl ContentAssembler {
         }
         *remaining -= got;
         let done = *remaining == 0;
-        match first.take() {
+        match parts {
             // The usual case: the whole body in one frame, passed on as is.
-            None if gathered.is_empty() && done => return Ok(self.complete(payload)),
-            None if gathered.is_empty() => *first = Some(payload),
-            None => gathered.extend_from_slice(&payload),
-            Some(f) => {
-                let want = (f.len() as u64 + got + *remaining).min(MAX_PREALLOC);
-                gathered.reserve(usize::try_from(want).unwrap_or(0));
-                gathered.extend_from_slice(&f);
-                gathered.extend_from_slice(&payload);
+            Parts::Chunks(c) if c.is_empty() && done => {
+                return Ok(self.complete(Body::from(payload)));
             }
+            // Empty frames add nothing and would only lengthen the list.
+            _ if payload.is_empty() => {}
+            Parts::Chunks(c) if c.len() < MAX_CHUNKS => c.push(payload),
+            Parts::Chunks(c) => {
+                let so_far: usize = c.iter().map(Bytes::len).sum();
+                let want = (so_far as u64 + got + *remaining).min(MAX_PREALLOC);
+                let mut gathered = BytesMut::with_capacity(usize::try_from(want).unwrap_or(0));
+                for chunk in c.drain(..) {
+                    gathered.extend_from_slice(&chunk);
+                }
+                gathered.extend_from_slice(&payload);
+                *parts = Parts::Gathered(gathered);
+            }
+            Parts::Gathered(g) => g.extend_from_slice(&payload),
         }
         if !done {
             return Ok(None);
         }
-        let body = std::mem::take(gathered).freeze();
+        let body = match parts {
+            Parts::Chunks(c) => Body::from_chunks(std::mem::take(c)),
+            Parts::Gathered(g) => Body::from(std::mem::take(g).freeze()),
+        };
         Ok(self.complete(body))
     }
 
     /// Ends the command in progress with `body`.
-    fn complete(&mut self, body: Bytes) -> Option<Command> {
+    fn complete(&mut self, body: Body) -> Option<Command> {
         match std::mem::take(&mut self.state) {
             State::Body { method, header, .. } => Some(Command {
                 method,

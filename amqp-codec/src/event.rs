@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::body::Body;
 use crate::config::Tune;
 use crate::error::Error;
 use crate::field_table::FieldTable;
@@ -167,8 +168,8 @@ pub struct Delivery {
     pub method: Method,
     /// The content header's properties.
     pub properties: BasicProperties,
-    /// The body.
-    pub body: Bytes,
+    /// The body, as the body frames' payloads (see [`Body`]).
+    pub body: Body,
 }
 
 /// A message a client published.
@@ -180,8 +181,8 @@ pub struct Publish {
     pub publish: BasicPublish,
     /// The content header's properties.
     pub properties: BasicProperties,
-    /// The body.
-    pub body: Bytes,
+    /// The body, as the body frames' payloads (see [`Body`]).
+    pub body: Body,
     /// In confirm mode, the delivery tag to ack or nack it with (the
     /// channel's publishes since `confirm.select`, counted from 1).
     pub confirm_tag: Option<u64>,

@@ -60,7 +60,7 @@
 //!     commands.extend(done);
 //! }
 //! assert_eq!(commands[0].method.name(), "basic.publish");
-//! assert_eq!(&commands[0].content.as_ref().unwrap().body[..], b"hi");
+//! assert_eq!(commands[0].content.as_ref().unwrap().body, b"hi");
 //! # Ok::<(), amqp_codec::Error>(())
 //! ```
 #![cfg_attr(
@@ -74,6 +74,7 @@
     )
 )]
 
+pub mod body;
 pub mod codec;
 pub mod config;
 pub mod conn;
@@ -93,6 +94,7 @@ mod strategies;
 pub mod string;
 mod wire;
 
+pub use body::{Body, MAX_CHUNKS};
 pub use codec::{Decoder, decode_protocol_header, encode, encode_content, encode_method};
 pub use config::{Capabilities, ClientConfig, Limits, ServerConfig, Tune};
 pub use conn::{Connection, Role};

@@ -5,7 +5,8 @@
 //! content header, body frames at frame-max 131072) and ends with whole
 //! messages in hand. Both sides first copy the slice into their own buffer
 //! (what a read costs). Ours then runs `Decoder` and a `ContentAssembler`,
-//! which hands a one-frame body on as a slice of the read buffer.
+//! which hands the body on as slices of the read buffer, one per body
+//! frame, copying nothing.
 //! amq-protocol's `parse_frame` yields frames only, each body frame copied
 //! into a `Vec`; lapin assembles them in its channel code, so two rows are
 //! given: frames only (`amq-protocol/frames`) and frames gathered into

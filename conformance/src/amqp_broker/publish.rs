@@ -5,9 +5,7 @@
 use std::sync::Arc;
 
 use amqp_codec::method::{BasicAck, BasicNack, BasicPublish, BasicReturn, Method};
-use amqp_codec::{Publish, ReplyCode, ShortString};
-
-use bytes::Bytes;
+use amqp_codec::{Body, Publish, ReplyCode, ShortString};
 
 use super::basic::REPLY_TO;
 use super::error::{AmqpError, Result};
@@ -120,7 +118,7 @@ impl Session {
                 return;
             }
             // The body is a slice of the input buffers: keep a copy.
-            let body = Bytes::copy_from_slice(&p.body);
+            let body = Body::from(p.body.to_vec());
             ops.push(TxOp::Publish(Box::new(Publish { body, ..p })));
             return;
         }
@@ -179,7 +177,7 @@ impl Session {
             p.publish.exchange.clone(),
             p.publish.routing_key.clone(),
             &properties,
-            &p.body,
+            &p.body.to_vec(),
         ));
         let routed = self.broker.lock().publish(&msg);
         if !routed.routed && p.publish.mandatory {

@@ -207,7 +207,7 @@ pub(super) fn tx(ctx: &Ctx) -> Outcome {
         s.rpc(1, &Method::from(TxCommit), WAIT)?;
         let mut got = Vec::new();
         while let Some(d) = get(&mut s, 2, &q, true)? {
-            got.push(String::from_utf8_lossy(&d.body).into_owned());
+            got.push(String::from_utf8_lossy(&d.body.to_vec()).into_owned());
             ensure(got.len() <= 3, || format!("too many messages: {got:?}"))?;
         }
         ensure(got == ["committed-1", "committed-2"], || {

@@ -16,7 +16,7 @@ use amqp_codec::method::{
     BasicAck, BasicConsume, BasicGet, BasicPublish, ExchangeDelete, Method, QueueDeclare,
     QueueDelete,
 };
-use amqp_codec::{BasicProperties, ClientConfig, Delivery, Event, FieldTable, ShortString};
+use amqp_codec::{BasicProperties, Body, ClientConfig, Delivery, Event, FieldTable, ShortString};
 
 use crate::amqp_driver::{AmqpStream, AmqpUrl, DriverError};
 
@@ -467,13 +467,14 @@ pub(crate) fn confirms(
 }
 
 /// Whether a body matches what was sent, with where it first differs.
-pub(crate) fn same_body(what: &str, expected: &[u8], got: &[u8]) -> Result<(), String> {
-    if expected == got {
+pub(crate) fn same_body(what: &str, expected: &[u8], got: &Body) -> Result<(), String> {
+    if *got == expected {
         return Ok(());
     }
+    let got = got.to_vec();
     let at = expected
         .iter()
-        .zip(got)
+        .zip(&got)
         .position(|(a, b)| a != b)
         .unwrap_or(expected.len().min(got.len()));
     Err(format!(

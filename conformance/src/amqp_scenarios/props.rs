@@ -288,7 +288,7 @@ fn pika_to_ours(ctx: &Ctx, s: &mut AmqpStream, python: &str) -> Result<String, S
             problems.push(e);
         }
         let sha = line.get("body_sha256").and_then(Json::as_str);
-        if sha != Some(sha256_hex(&d.body).as_str()) {
+        if sha != Some(sha256_hex(&d.body.to_vec()).as_str()) {
             problems.push(format!("message {i}: sha256 differs from pika's {sha:?}"));
         }
     }

@@ -322,7 +322,7 @@ fn serve_one(srv: &mut AmqpStream) -> Result<(), String> {
         correlation_id: req.properties.correlation_id.clone(),
         ..BasicProperties::default()
     };
-    publish(srv, 1, "", to.as_str(), &props, &req.body)?;
+    publish(srv, 1, "", to.as_str(), &props, &req.body.to_vec())?;
     super::ack(srv, 1, tag_of(&req).0, false)?;
     Ok(())
 }

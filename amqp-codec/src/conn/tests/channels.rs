@@ -256,7 +256,7 @@ fn consume_deliver_ack_cancel() {
             channel: 1,
             method: deliver,
             properties: props,
-            body: bytes::Bytes::from_static(b"hello"),
+            body: bytes::Bytes::from_static(b"hello").into(),
         }))]
     );
     for m in [

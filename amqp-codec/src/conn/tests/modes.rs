@@ -123,7 +123,7 @@ fn mandatory_return_then_ack() {
             channel: 1,
             publish: publish.clone(),
             properties: props.clone(),
-            body: bytes::Bytes::from_static(b"m"),
+            body: bytes::Bytes::from_static(b"m").into(),
             confirm_tag: Some(1),
         }
     );
@@ -148,7 +148,7 @@ fn mandatory_return_then_ack() {
     let ev = events(&mut p.c);
     assert!(
         matches!(&ev[..], [Event::Method { .. }, Event::Delivery(d), Event::Confirm { delivery_tag: 1, ack: true, .. }]
-        if d.method == ret && &d.body[..] == b"m"),
+        if d.method == ret && d.body == b"m"),
         "{ev:?}"
     );
 }
