@@ -252,25 +252,7 @@ fn encode_content_inner(
     frame_max: u32,
     dst: &mut BytesMut,
 ) -> Result<(), Error> {
-    let max = match usize::try_from(frame_max) {
-        Ok(0) | Err(_) => usize::MAX,
-        Ok(n) => n,
-    };
-    let chunk = max.saturating_sub(FRAME_OVERHEAD).min(u32::MAX as usize);
-    if chunk == 0 && !body.is_empty() {
-        return Err(Error::FrameMaxTooSmall(frame_max));
-    }
-    let header_start = dst.len();
-    let at = begin(dst, FRAME_HEADER, channel);
-    dst.put_u16(class_id);
-    dst.put_u16(0);
-    dst.put_u64(body.len() as u64);
-    properties.encode(dst)?;
-    finish(dst, at)?;
-    let size = dst.len() - header_start;
-    if size > max {
-        return Err(Error::HeaderTooLarge { size, frame_max });
-    }
+    let chunk = encode_content_header(channel, class_id, properties, body.len(), frame_max, dst)?;
     if body.is_empty() {
         return Ok(());
     }
@@ -279,6 +261,44 @@ fn encode_content_inner(
         encode_body(channel, part, dst)?;
     }
     Ok(())
+}
+
+/// Appends the content header frame for a body of `body_len` octets and
+/// returns the largest body frame payload `frame_max` allows (never 0,
+/// at most `u32::MAX`). Fails, leaving `dst` as it was, when the header
+/// does not fit in `frame_max` or `frame_max` leaves no room for a body.
+pub(crate) fn encode_content_header(
+    channel: u16,
+    class_id: u16,
+    properties: &BasicProperties,
+    body_len: usize,
+    frame_max: u32,
+    dst: &mut BytesMut,
+) -> Result<usize, Error> {
+    let max = match usize::try_from(frame_max) {
+        Ok(0) | Err(_) => usize::MAX,
+        Ok(n) => n,
+    };
+    let chunk = max.saturating_sub(FRAME_OVERHEAD).min(u32::MAX as usize);
+    if chunk == 0 && body_len != 0 {
+        return Err(Error::FrameMaxTooSmall(frame_max));
+    }
+    let header_start = dst.len();
+    let at = begin(dst, FRAME_HEADER, channel);
+    dst.put_u16(class_id);
+    dst.put_u16(0);
+    dst.put_u64(body_len as u64);
+    let r = properties.encode(dst).and_then(|()| finish(dst, at));
+    let size = dst.len() - header_start;
+    if r.is_ok() && size > max {
+        dst.truncate(header_start);
+        return Err(Error::HeaderTooLarge { size, frame_max });
+    }
+    if let Err(e) = r {
+        dst.truncate(header_start);
+        return Err(e);
+    }
+    Ok(chunk.max(1))
 }
 
 fn encode_body(channel: u16, payload: &[u8], dst: &mut BytesMut) -> Result<(), Error> {

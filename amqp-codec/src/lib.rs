@@ -87,6 +87,7 @@ pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod method;
+pub mod output;
 pub mod properties;
 pub mod sasl;
 #[cfg(test)]
@@ -105,6 +106,7 @@ pub use event::{Delivery, Event, Publish};
 pub use field_table::{Decimal, FieldArray, FieldTable, FieldValue};
 pub use frame::{Frame, PROTOCOL_HEADER, ProtocolHeader};
 pub use method::Method;
+pub use output::{OutputQueue, encode_content_shared};
 pub use properties::{BasicProperties, ContentHeader};
 pub use sasl::{Credentials, Mechanism, Sasl};
 pub use string::{LongString, ShortString};

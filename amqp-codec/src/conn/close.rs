@@ -130,7 +130,7 @@ impl Connection {
         let reply_code = e.reply_code();
         let reply_text = reply_text(&e);
         if let (Some(answer), Phase::Header) = (e.header_answer(), self.phase) {
-            self.out.extend_from_slice(answer);
+            self.out.buffer().extend_from_slice(answer);
         }
         let silent = matches!(
             e,

@@ -74,6 +74,7 @@ use crate::event::Event;
 use crate::field_table::FieldTable;
 use crate::frame::{Frame, PROTOCOL_HEADER};
 use crate::method::Method;
+use crate::output::OutputQueue;
 
 mod channel;
 mod close;
@@ -161,7 +162,7 @@ pub struct Connection {
     phase: Phase,
     decoder: Decoder,
     inbuf: BytesMut,
-    out: BytesMut,
+    out: OutputQueue,
     events: VecDeque<Event>,
     channels: BTreeMap<u16, Channel>,
     tune: Option<Tune>,
@@ -193,7 +194,7 @@ impl Connection {
             phase,
             decoder: Decoder::new(limits),
             inbuf: BytesMut::new(),
-            out: BytesMut::new(),
+            out: OutputQueue::new(),
             events: VecDeque::new(),
             channels: BTreeMap::new(),
             tune: None,
@@ -218,7 +219,7 @@ impl Connection {
         let vhost = config.vhost.clone();
         let mut c = Self::new(Side::Client(Box::new(config)), Phase::Start, now);
         c.vhost = vhost;
-        c.out.extend_from_slice(&PROTOCOL_HEADER);
+        c.out.buffer().extend_from_slice(&PROTOCOL_HEADER);
         c
     }
 
@@ -288,10 +289,25 @@ impl Connection {
         self.events.pop_front()
     }
 
-    /// Bytes to write to the transport, if any: everything queued so far,
-    /// in one buffer.
+    /// Bytes to write to the transport, if any, in order: everything
+    /// queued so far in one buffer, except that a body sent with
+    /// [`Connection::send_content_bytes`] comes as slices of its own
+    /// buffer between the framing around them. Call until `None`.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        (!self.out.is_empty()).then(|| self.out.split().freeze())
+        self.out.pop()
+    }
+
+    /// Everything queued for the transport, as slices in order for a
+    /// vectored write; after writing `n` bytes of them, call
+    /// [`Connection::advance_transmit`] with `n`.
+    pub fn transmit_chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.out.chunks()
+    }
+
+    /// Drops the first `n` bytes of [`Connection::transmit_chunks`], which
+    /// the transport took.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.out.advance(n);
     }
 
     /// Bytes queued for the transport.
@@ -337,7 +353,7 @@ impl Connection {
                 } else if self.heartbeat.dead_at().is_some_and(|d| now >= d) {
                     let _ = self.fail(Error::HeartbeatTimeout);
                 } else if self.heartbeat.send_at().is_some_and(|d| now >= d) {
-                    self.out.extend_from_slice(&HEARTBEAT_FRAME);
+                    self.out.buffer().extend_from_slice(&HEARTBEAT_FRAME);
                     self.heartbeat.sent(now);
                 }
             }
@@ -502,7 +518,7 @@ impl Connection {
 
     /// Queues a method frame; restarts our heartbeat idle timer.
     fn write_method(&mut self, channel: u16, method: &Method) -> Result<(), Error> {
-        encode_method(channel, method, &mut self.out)?;
+        encode_method(channel, method, self.out.buffer())?;
         self.heartbeat.sent(self.now);
         Ok(())
     }

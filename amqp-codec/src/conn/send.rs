@@ -2,9 +2,12 @@
 //! Each call checks the connection's and the channel's state first and
 //! changes nothing when it refuses.
 
+use bytes::Bytes;
+
 use crate::codec::{encode_content, encode_method};
 use crate::error::Error;
 use crate::method::{BasicPublish, ChannelOpen, Method};
+use crate::output::encode_content_shared;
 use crate::properties::BasicProperties;
 
 use super::channel::{Channel, Mode, State};
@@ -195,7 +198,7 @@ impl Connection {
             }
             _ => {}
         }
-        encode_method(channel, method, &mut self.out)?;
+        encode_method(channel, method, self.out.buffer())?;
         self.heartbeat.sent(self.now);
         ch.pending.extend(expects(method));
         match (role, method) {
@@ -222,6 +225,32 @@ impl Connection {
         properties: &BasicProperties,
         body: &[u8],
     ) -> Result<Option<u64>, Error> {
+        self.send_content_from(channel, method, properties, BodySource::Slice(body))
+    }
+
+    /// [`Connection::send_content`] without copying `body`: body frames of
+    /// [`SHARE_MIN`] octets or more go out of [`Connection::poll_transmit`]
+    /// as slices of `body` (see [`OutputQueue`]), for a vectored write.
+    ///
+    /// [`SHARE_MIN`]: crate::output::SHARE_MIN
+    /// [`OutputQueue`]: crate::OutputQueue
+    pub fn send_content_bytes(
+        &mut self,
+        channel: u16,
+        method: &Method,
+        properties: &BasicProperties,
+        body: &Bytes,
+    ) -> Result<Option<u64>, Error> {
+        self.send_content_from(channel, method, properties, BodySource::Shared(body))
+    }
+
+    fn send_content_from(
+        &mut self,
+        channel: u16,
+        method: &Method,
+        properties: &BasicProperties,
+        body: BodySource<'_>,
+    ) -> Result<Option<u64>, Error> {
         self.check_open()?;
         let role = self.role();
         if !method.has_content() {
@@ -246,19 +275,27 @@ impl Connection {
                 "the peer paused the channel (channel.flow)",
             ));
         }
-        let start = self.out.len();
-        let r = encode_method(channel, method, &mut self.out).and_then(|()| {
-            encode_content(
+        // Both encoders leave the queue as it was when they fail, and fail
+        // only before any body frame is queued, so taking the method back
+        // off the buffer undoes everything.
+        let start = self.out.buffer().len();
+        encode_method(channel, method, self.out.buffer())?;
+        let class_id = method.class_id();
+        let r = match body {
+            BodySource::Slice(b) => encode_content(
                 channel,
-                method.class_id(),
+                class_id,
                 properties,
-                body,
+                b,
                 frame_max,
-                &mut self.out,
-            )
-        });
+                self.out.buffer(),
+            ),
+            BodySource::Shared(b) => {
+                encode_content_shared(channel, class_id, properties, b, frame_max, &mut self.out)
+            }
+        };
         if let Err(e) = r {
-            self.out.truncate(start);
+            self.out.buffer().truncate(start);
             return Err(e);
         }
         self.heartbeat.sent(self.now);
@@ -269,6 +306,23 @@ impl Connection {
             return Ok(Some(tag));
         }
         Ok(None)
+    }
+
+    /// Client: publishes a message without copying its body
+    /// ([`Connection::send_content_bytes`] with `basic.publish`).
+    pub fn publish_bytes(
+        &mut self,
+        channel: u16,
+        publish: &BasicPublish,
+        properties: &BasicProperties,
+        body: &Bytes,
+    ) -> Result<Option<u64>, Error> {
+        self.send_content_bytes(
+            channel,
+            &Method::BasicPublish(publish.clone()),
+            properties,
+            body,
+        )
     }
 
     /// Client: publishes a message ([`Connection::send_content`] with
@@ -287,4 +341,11 @@ impl Connection {
             body,
         )
     }
+}
+
+/// A body to send: borrowed and copied, or shared and queued as is.
+#[derive(Clone, Copy)]
+enum BodySource<'a> {
+    Slice(&'a [u8]),
+    Shared(&'a Bytes),
 }

@@ -50,6 +50,59 @@ fn publish_splits_at_frame_max_and_reassembles() {
     assert!(matches!(&ev[..], [Event::Delivery(d)] if d.body == body[..]));
 }
 
+/// `publish_bytes` queues big body frames as slices of the caller's body;
+/// the bytes on the wire are the same as `publish`'s, and the receiving
+/// side hands the body on as those frames' payloads.
+#[test]
+fn publish_bytes_shares_the_body_and_matches_publish() {
+    let (c, s) = configs(Tune {
+        frame_max: 131_072,
+        ..Tune::default()
+    });
+    let mut p = Pair::connected(c, s);
+    p.c.open_channel(1).unwrap();
+    p.pump();
+    events(&mut p.c);
+    events(&mut p.s);
+    let body = bytes::Bytes::from(
+        (0..1 << 20)
+            .map(|i: u32| (i % 253) as u8)
+            .collect::<Vec<_>>(),
+    );
+    let props = BasicProperties::default();
+    p.c.publish(1, &BasicPublish::default(), &props, &body)
+        .unwrap();
+    let copied = p.c.poll_transmit().unwrap();
+    assert!(p.c.poll_transmit().is_none());
+
+    p.c.publish_bytes(1, &BasicPublish::default(), &props, &body)
+        .unwrap();
+    assert_eq!(p.c.queued_output(), copied.len());
+    let vectored: Vec<u8> = p.c.transmit_chunks().flatten().copied().collect();
+    assert_eq!(vectored, copied[..]);
+    let mut parts = Vec::new();
+    while let Some(b) = p.c.poll_transmit() {
+        parts.push(b);
+    }
+    let shared = parts
+        .iter()
+        .filter(|b| body.as_ptr_range().contains(&b.as_ptr()))
+        .count();
+    assert_eq!(shared, 8, "eight full 128 KiB frames");
+    assert_eq!(parts.concat(), copied[..]);
+
+    for part in std::iter::once(&copied).chain(&parts) {
+        p.s.handle_input(part, t0()).unwrap();
+    }
+    let ev = events(&mut p.s);
+    let [Event::Publish(a), Event::Publish(b)] = ev.as_slice() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(a.body, body[..]);
+    assert_eq!(a.body, b.body);
+    assert_eq!(b.body.chunks().len(), 9);
+}
+
 #[test]
 fn header_too_large_for_frame_max_is_refused_cleanly() {
     let (c, s) = configs(Tune {
@@ -72,6 +125,11 @@ fn header_too_large_for_frame_max_is_refused_cleanly() {
     let e = p.c.publish(1, &BasicPublish::default(), &props, b"x");
     assert!(matches!(e, Err(Error::HeaderTooLarge { .. })), "{e:?}");
     assert!(p.c.poll_transmit().is_none(), "nothing half-queued");
+    let body = bytes::Bytes::from(vec![1; 10_000]);
+    let e =
+        p.c.publish_bytes(1, &BasicPublish::default(), &props, &body);
+    assert!(matches!(e, Err(Error::HeaderTooLarge { .. })), "{e:?}");
+    assert_eq!(p.c.queued_output(), 0, "nothing half-queued");
     assert!(p.c.is_connected());
 }
 
