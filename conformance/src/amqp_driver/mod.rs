@@ -183,10 +183,24 @@ impl AmqpStream {
 
     /// Writes out everything the connection has queued.
     pub fn flush(&mut self) -> Result<(), DriverError> {
-        while let Some(bytes) = self.conn.poll_transmit() {
-            self.tcp.write_all(&bytes)?;
+        // Vectored, so bodies sent with `publish_bytes` go out of the
+        // caller's buffer without a copy.
+        loop {
+            let slices: Vec<std::io::IoSlice<'_>> = self
+                .conn
+                .transmit_chunks()
+                .take(64)
+                .map(std::io::IoSlice::new)
+                .collect();
+            if slices.is_empty() {
+                return Ok(());
+            }
+            let n = self.tcp.write_vectored(&slices)?;
+            if n == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+            }
+            self.conn.advance_transmit(n);
         }
-        Ok(())
     }
 
     /// Acts on the codec's timers if one is due.

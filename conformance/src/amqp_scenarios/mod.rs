@@ -342,6 +342,9 @@ pub(crate) fn publish(
 }
 
 /// [`publish`] with a whole `basic.publish` (mandatory...).
+/// Bodies from this size on are published with `publish_bytes`.
+const VECTORED_FROM: usize = 64 << 10;
+
 pub(crate) fn publish_with(
     s: &mut AmqpStream,
     ch: u16,
@@ -349,7 +352,13 @@ pub(crate) fn publish_with(
     props: &BasicProperties,
     body: &[u8],
 ) -> Result<Option<u64>, DriverError> {
-    let tag = s.conn().publish(ch, method, props, body)?;
+    // Big bodies take the vectored path, so real brokers check it too.
+    let tag = if body.len() >= VECTORED_FROM {
+        let shared = bytes::Bytes::copy_from_slice(body);
+        s.conn().publish_bytes(ch, method, props, &shared)?
+    } else {
+        s.conn().publish(ch, method, props, body)?
+    };
     s.flush()?;
     Ok(tag)
 }
