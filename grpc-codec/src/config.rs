@@ -232,6 +232,10 @@ pub struct Config {
     /// the right one. For tests and for resuming numbering (as h2's
     /// `initial_stream_id`).
     pub initial_stream_id: Option<u32>,
+    /// Advertise and accept gRPC "true binary" metadata (grpc-core's
+    /// setting 0xfe03 = 1): values of `-bin` fields that start with 0x00
+    /// are raw bytes, exempt from the value rules of §8.2.1. Default off.
+    pub grpc_true_binary: bool,
     /// Sizes and rates accepted from the peer.
     pub limits: Limits,
 }
@@ -248,6 +252,7 @@ impl Default for Config {
             settings_timeout: Duration::from_secs(10),
             reset_stream_duration: Duration::from_secs(30),
             initial_stream_id: None,
+            grpc_true_binary: false,
             limits: Limits::default(),
         }
     }
@@ -268,7 +273,22 @@ impl Config {
             max_header_list_size: Some(self.limits.max_header_list_size),
         }
     }
+
+    /// Our first SETTINGS frame (§3.4): [`Config::settings`] where they
+    /// differ from the defaults, and grpc-core's 0xfe03 if
+    /// [`Config::grpc_true_binary`].
+    #[must_use]
+    pub fn settings_frame(&self) -> SettingsFrame {
+        let mut f = self.settings().encode();
+        if self.grpc_true_binary {
+            f.params.push(Setting::new(GRPC_TRUE_BINARY, 1));
+        }
+        f
+    }
 }
+
+/// grpc-core's setting that allows raw binary metadata values.
+pub const GRPC_TRUE_BINARY: SettingId = SettingId(0xfe03);
 
 /// `size` brought into the range SETTINGS_MAX_FRAME_SIZE allows (§6.5.2).
 pub(crate) const fn clamp_frame_size(size: u32) -> u32 {

@@ -157,10 +157,11 @@ impl Connection {
                 Reason::TooManyStreams { limit },
             );
         }
-        let (request, content_length) = match semantics::request(fields) {
-            Ok(r) => r,
-            Err(rule) => return self.malformed(id, rule),
-        };
+        let (request, content_length) =
+            match semantics::request(fields, self.config.grpc_true_binary) {
+                Ok(r) => r,
+                Err(rule) => return self.malformed(id, rule),
+            };
         if end_stream && content_length.is_some_and(|n| n != 0) {
             return self.malformed(id, "content-length without the content (§8.1.1)");
         }
@@ -196,7 +197,7 @@ impl Connection {
         let (phase, head_request, received, content_length) =
             (s.recv_phase, s.head_request, s.received, s.content_length);
         let event = if phase == RecvPhase::Head {
-            let (response, cl) = match semantics::response(fields) {
+            let (response, cl) = match semantics::response(fields, self.config.grpc_true_binary) {
                 Ok(r) => r,
                 Err(rule) => return self.malformed(id, rule),
             };
@@ -229,7 +230,7 @@ impl Connection {
             if !end_stream {
                 return self.malformed(id, "trailers without END_STREAM (§8.1)");
             }
-            let headers = match semantics::trailers(fields) {
+            let headers = match semantics::trailers(fields, self.config.grpc_true_binary) {
                 Ok(t) => t,
                 Err(rule) => return self.malformed(id, rule),
             };

@@ -189,7 +189,7 @@ impl Connection {
         if role == Role::Client {
             c.out.extend_from_slice(PREFACE);
         }
-        c.write(&Frame::Settings(c.local.encode()));
+        c.write(&Frame::Settings(c.config.settings_frame()));
         c.unacked
             .push_back(now.checked_add(c.config.settings_timeout));
         if let Some(inc) = c.recv_window.take_update(1) {

@@ -58,10 +58,19 @@ fn check_value(value: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Whether `h` is gRPC "true binary" metadata (a `-bin` field whose value
+/// starts with 0x00, allowed once we advertise setting 0xfe03): its value
+/// is raw bytes, exempt from §8.2.1's value rules.
+fn is_true_binary(h: &Header) -> bool {
+    h.name.ends_with(b"-bin") && h.value.first() == Some(&0)
+}
+
 /// The rules every regular field follows, in both directions.
-fn check_regular(h: &Header) -> Result<(), &'static str> {
+fn check_regular(h: &Header, true_binary: bool) -> Result<(), &'static str> {
     check_name(&h.name)?;
-    check_value(&h.value)?;
+    if !(true_binary && is_true_binary(h)) {
+        check_value(&h.value)?;
+    }
     if CONNECTION_SPECIFIC.contains(&&h.name[..]) {
         return Err("connection-specific header field (§8.2.2)");
     }
@@ -79,7 +88,7 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
-fn split(fields: Vec<Header>) -> Result<Section, &'static str> {
+fn split(fields: Vec<Header>, true_binary: bool) -> Result<Section, &'static str> {
     let mut s = Section::default();
     let mut regular_seen = false;
     for h in fields {
@@ -103,7 +112,7 @@ fn split(fields: Vec<Header>) -> Result<Section, &'static str> {
             continue;
         }
         regular_seen = true;
-        check_regular(&h)?;
+        check_regular(&h, true_binary)?;
         if &h.name[..] == b"content-length" {
             let n = parse_content_length(&h.value).ok_or("invalid content-length (§8.1.1)")?;
             if s.content_length.is_some_and(|c| c != n) {
@@ -117,8 +126,11 @@ fn split(fields: Vec<Header>) -> Result<Section, &'static str> {
 }
 
 /// A received request head (§8.3.1), with its content-length.
-pub(super) fn request(fields: Vec<Header>) -> Result<(Request, Option<u64>), &'static str> {
-    let s = split(fields)?;
+pub(super) fn request(
+    fields: Vec<Header>,
+    true_binary: bool,
+) -> Result<(Request, Option<u64>), &'static str> {
+    let s = split(fields, true_binary)?;
     if s.status.is_some() {
         return Err(":status in a request (§8.3)");
     }
@@ -175,8 +187,11 @@ fn check_request_target(
 }
 
 /// A received response head (§8.3.2), with its content-length.
-pub(super) fn response(fields: Vec<Header>) -> Result<(Response, Option<u64>), &'static str> {
-    let s = split(fields)?;
+pub(super) fn response(
+    fields: Vec<Header>,
+    true_binary: bool,
+) -> Result<(Response, Option<u64>), &'static str> {
+    let s = split(fields, true_binary)?;
     if s.method.is_some() || s.scheme.is_some() || s.authority.is_some() || s.path.is_some() {
         return Err("request pseudo-header field in a response (§8.3)");
     }
@@ -204,8 +219,11 @@ fn parse_status(v: &[u8]) -> Option<u16> {
 }
 
 /// A received trailer section (§8.1): no pseudo-headers.
-pub(super) fn trailers(fields: Vec<Header>) -> Result<Vec<Header>, &'static str> {
-    let s = split(fields)?;
+pub(super) fn trailers(
+    fields: Vec<Header>,
+    true_binary: bool,
+) -> Result<Vec<Header>, &'static str> {
+    let s = split(fields, true_binary)?;
     if s.method.is_some()
         || s.scheme.is_some()
         || s.authority.is_some()
@@ -263,7 +281,7 @@ fn push_regular(v: &mut Vec<Header>, headers: &[Header]) -> Result<(), &'static 
         if h.name.first() == Some(&b':') {
             return Err("pseudo-header field among regular fields (§8.3)");
         }
-        check_regular(h)?;
+        check_regular(h, true)?;
         v.push(h.clone());
     }
     Ok(())
@@ -291,7 +309,7 @@ mod tests {
         let mut f = get();
         f.push(h("te", "trailers"));
         f.push(h("content-length", "0"));
-        let (r, cl) = request(f).unwrap();
+        let (r, cl) = request(f, false).unwrap();
         assert_eq!(&r.method[..], b"GET");
         assert_eq!(r.headers.len(), 2);
         assert_eq!(cl, Some(0));
@@ -355,29 +373,38 @@ mod tests {
             (vec![h(":method", "CONNECT")], "CONNECT without"),
         ];
         for (fields, want) in cases {
-            let e = request(fields.clone()).unwrap_err();
+            let e = request(fields.clone(), false).unwrap_err();
             assert!(e.contains(want), "{fields:?}: {e} lacks {want}");
         }
         let connect = vec![h(":method", "CONNECT"), h(":authority", "a:443")];
-        assert!(request(connect).is_ok());
+        assert!(request(connect, false).is_ok());
         let options = vec![
             h(":method", "OPTIONS"),
             h(":scheme", "http"),
             h(":path", "*"),
         ];
-        assert!(request(options).is_ok());
+        assert!(request(options, false).is_ok());
     }
 
     #[test]
     fn responses_and_trailers() {
-        let (r, cl) = response(vec![h(":status", "204"), h("content-length", "0")]).unwrap();
+        let (r, cl) = response(vec![h(":status", "204"), h("content-length", "0")], false).unwrap();
         assert_eq!((r.status, cl), (204, Some(0)));
-        assert!(response(vec![h(":status", "20")]).is_err());
-        assert!(response(vec![h(":status", "101")]).is_err());
-        assert!(response(vec![h("x", "1")]).is_err());
-        assert!(response(vec![h(":status", "200"), h(":path", "/")]).is_err());
-        assert!(trailers(vec![h("grpc-status", "0")]).is_ok());
-        assert!(trailers(vec![h(":status", "200")]).is_err());
+        assert!(response(vec![h(":status", "20")], false).is_err());
+        assert!(response(vec![h(":status", "101")], false).is_err());
+        assert!(response(vec![h("x", "1")], false).is_err());
+        assert!(response(vec![h(":status", "200"), h(":path", "/")], false).is_err());
+        assert!(trailers(vec![h("grpc-status", "0")], false).is_ok());
+        assert!(trailers(vec![h(":status", "200")], false).is_err());
+    }
+
+    #[test]
+    fn true_binary_metadata_only_when_allowed() {
+        let bin = Header::new("x-bin", &b"\0\xab\r\n"[..]);
+        assert!(trailers(vec![bin.clone()], false).is_err());
+        assert!(trailers(vec![bin], true).is_ok());
+        let text = Header::new("x", &b"\0"[..]);
+        assert!(trailers(vec![text], true).is_err());
     }
 
     #[test]
