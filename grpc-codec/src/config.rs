@@ -1,8 +1,13 @@
-//! The six standard HTTP/2 settings (RFC 9113 §6.5.2) as one value, and
-//! the size limits this endpoint enforces on what the peer sends.
+//! The six standard HTTP/2 settings (RFC 9113 §6.5.2) as one value, the
+//! size limits this endpoint enforces on what the peer sends, and the
+//! [`Config`] of a [`Connection`](crate::conn::Connection).
+
+use std::time::Duration;
 
 use crate::error::Error;
-use crate::frame::{DEFAULT_MAX_FRAME_SIZE, MAX_PAYLOAD_LEN, Setting, SettingId, SettingsFrame};
+use crate::frame::{
+    DEFAULT_MAX_FRAME_SIZE, MAX_PAYLOAD_LEN, MAX_WINDOW_SIZE, Setting, SettingId, SettingsFrame,
+};
 
 /// One endpoint's settings (§6.5.2), each at its RFC default until a
 /// SETTINGS frame changes it. Unknown settings are not kept.
@@ -116,8 +121,9 @@ impl Settings {
     }
 }
 
-/// Sizes this endpoint accepts from the peer. Exceeding one is a
-/// connection error, never an allocation.
+/// Sizes and rates this endpoint accepts from the peer, and the memory it
+/// spends on the peer's behalf. Exceeding one is an error with the right
+/// HTTP/2 code (ENHANCE_YOUR_CALM for floods, §10.5), never an allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest frame payload accepted, the SETTINGS_MAX_FRAME_SIZE we
@@ -129,6 +135,35 @@ pub struct Limits {
     /// Most CONTINUATION frames after one HEADERS or PUSH_PROMISE, which
     /// bounds the work of a flood of tiny (or empty) ones. Default 32.
     pub max_continuation_frames: usize,
+    /// Largest decoded field section (RFC 7541 §4.1 sizes), our
+    /// SETTINGS_MAX_HEADER_LIST_SIZE (§6.5.2); a larger one resets its
+    /// stream (§10.5.1). Default 64 KiB.
+    pub max_header_list_size: u32,
+    /// Bytes of frames the connection queues for `poll_transmit` before it
+    /// stops answering the peer's SETTINGS, PINGs and errors (the peer is
+    /// not reading) and fails with ENHANCE_YOUR_CALM. Default 1 MiB.
+    pub max_queued_output: usize,
+    /// Answers (SETTINGS and PING ACKs, RST_STREAMs) queued but not yet
+    /// taken by `poll_transmit` before the same failure. Default 1000.
+    pub max_pending_control: usize,
+    /// Bytes of DATA the application may queue beyond what the peer's
+    /// flow-control windows let out, over all streams; `send_data` refuses
+    /// more with [`Error::SendBufferFull`](crate::Error). Default 4 MiB.
+    pub max_send_buffer: usize,
+    /// Streams the peer may reset (or make us reset with stream errors)
+    /// within [`Limits::reset_window`] before GOAWAY ENHANCE_YOUR_CALM
+    /// (rapid reset, CVE-2023-44487). Default 1000.
+    pub max_resets: u32,
+    /// The window [`Limits::max_resets`] counts in. Default 30 s.
+    pub reset_window: Duration,
+    /// Consecutive empty DATA frames without END_STREAM tolerated
+    /// (CVE-2019-9518). Default 100.
+    pub max_empty_frames: u32,
+    /// Closed and reset streams remembered, so late frames on them get the
+    /// right answer (§5.1); older ones are forgotten. Default 256.
+    pub max_closed_streams: usize,
+    /// Our PINGs awaiting an ACK. Default 16.
+    pub max_pings_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -137,9 +172,123 @@ impl Default for Limits {
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_header_block_size: 64 * 1024,
             max_continuation_frames: 32,
+            max_header_list_size: 64 * 1024,
+            max_queued_output: 1 << 20,
+            max_pending_control: 1000,
+            max_send_buffer: 4 << 20,
+            max_resets: 1000,
+            reset_window: Duration::from_secs(30),
+            max_empty_frames: 100,
+            max_closed_streams: 256,
+            max_pings_in_flight: 16,
         }
     }
 }
+
+/// How received DATA returns to the flow-control windows (§5.2, §6.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FlowControl {
+    /// DATA counts as consumed as soon as it is reported: the peer may send
+    /// as fast as the application takes events.
+    #[default]
+    Auto,
+    /// DATA stays counted against the windows until the application calls
+    /// [`Connection::release_capacity`](crate::conn::Connection::release_capacity),
+    /// so a slow consumer slows the peer (back-pressure end to end).
+    Manual,
+}
+
+/// Everything a [`Connection`](crate::conn::Connection) is told at
+/// creation: the settings it advertises (§6.5.2), its flow-control policy,
+/// timeouts and [`Limits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Our SETTINGS_HEADER_TABLE_SIZE: the most HPACK dynamic table the
+    /// peer's encoder may make us keep (bounds HPACK memory). Default 4096.
+    pub header_table_size: u32,
+    /// Our SETTINGS_MAX_CONCURRENT_STREAMS: streams the peer may have open
+    /// at once; more are refused with REFUSED_STREAM. Default 100.
+    pub max_concurrent_streams: u32,
+    /// Our SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window,
+    /// at most 2^31 - 1. Default 65535.
+    pub initial_window_size: u32,
+    /// The connection's receive window, raised from 65535 by a
+    /// WINDOW_UPDATE after our SETTINGS (§6.9.2). Default 1 MiB.
+    pub connection_window_size: u32,
+    /// When received DATA is given back to the peer.
+    pub flow_control: FlowControl,
+    /// A WINDOW_UPDATE goes out once this percentage of a window is
+    /// consumed and released (1-100). Default 50.
+    pub window_update_percent: u8,
+    /// How long the peer has to acknowledge our SETTINGS before
+    /// SETTINGS_TIMEOUT (§6.5.3). Default 10 s.
+    pub settings_timeout: Duration,
+    /// How long frames on a stream we reset are silently dropped (§5.1:
+    /// they may have been in flight) before they count as errors.
+    /// Default 30 s.
+    pub reset_stream_duration: Duration,
+    /// The first stream id this endpoint opens, if not 1 (client) or 2
+    /// (server); a value of the wrong parity is moved up to the next of
+    /// the right one. For tests and for resuming numbering (as h2's
+    /// `initial_stream_id`).
+    pub initial_stream_id: Option<u32>,
+    /// Advertise and accept gRPC "true binary" metadata (grpc-core's
+    /// setting 0xfe03 = 1): values of `-bin` fields that start with 0x00
+    /// are raw bytes, exempt from the value rules of §8.2.1. Default off.
+    pub grpc_true_binary: bool,
+    /// Sizes and rates accepted from the peer.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            header_table_size: 4096,
+            max_concurrent_streams: 100,
+            initial_window_size: 65_535,
+            connection_window_size: 1 << 20,
+            flow_control: FlowControl::Auto,
+            window_update_percent: 50,
+            settings_timeout: Duration::from_secs(10),
+            reset_stream_duration: Duration::from_secs(30),
+            initial_stream_id: None,
+            grpc_true_binary: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The settings this configuration advertises (§6.5.2): push disabled
+    /// (a client must say so; a server never pushes), sizes and stream
+    /// limits from the fields above, the window within 2^31 - 1.
+    #[must_use]
+    pub fn settings(&self) -> Settings {
+        Settings {
+            header_table_size: self.header_table_size,
+            enable_push: false,
+            max_concurrent_streams: Some(self.max_concurrent_streams),
+            initial_window_size: self.initial_window_size.min(MAX_WINDOW_SIZE),
+            max_frame_size: clamp_frame_size(self.limits.max_frame_size),
+            max_header_list_size: Some(self.limits.max_header_list_size),
+        }
+    }
+
+    /// Our first SETTINGS frame (§3.4): [`Config::settings`] where they
+    /// differ from the defaults, and grpc-core's 0xfe03 if
+    /// [`Config::grpc_true_binary`].
+    #[must_use]
+    pub fn settings_frame(&self) -> SettingsFrame {
+        let mut f = self.settings().encode();
+        if self.grpc_true_binary {
+            f.params.push(Setting::new(GRPC_TRUE_BINARY, 1));
+        }
+        f
+    }
+}
+
+/// grpc-core's setting that allows raw binary metadata values.
+pub const GRPC_TRUE_BINARY: SettingId = SettingId(0xfe03);
 
 /// `size` brought into the range SETTINGS_MAX_FRAME_SIZE allows (§6.5.2).
 pub(crate) const fn clamp_frame_size(size: u32) -> u32 {

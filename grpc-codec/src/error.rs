@@ -156,6 +156,78 @@ pub enum Reason {
     /// A field block HPACK could not decode, or one over its limits
     /// (RFC 7541; RFC 9113 §4.3).
     Hpack(hpack::Error),
+    /// The peer did not acknowledge our SETTINGS in time (§6.5.3).
+    SettingsTimeout,
+    /// The peer's connection preface did not start with a SETTINGS frame
+    /// (§3.4).
+    ExpectedSettings(FrameType),
+    /// A SETTINGS ACK with no SETTINGS of ours outstanding (§6.5.3).
+    UnexpectedSettingsAck,
+    /// A server sent SETTINGS_ENABLE_PUSH = 1 (§6.5.2).
+    ServerEnabledPush,
+    /// A PUSH_PROMISE although we disabled push (§6.6, §8.4).
+    PushDisabled,
+    /// A frame other than HEADERS or PRIORITY on an idle stream (§5.1),
+    /// or HEADERS opening a stream the peer may not open (§5.1.1).
+    IdleStream {
+        /// The frame type.
+        frame: FrameType,
+        /// The stream.
+        stream: StreamId,
+    },
+    /// A HEADERS frame on a stream id at or below one already used,
+    /// which the peer can no longer open (§5.1.1).
+    StreamIdReused(StreamId),
+    /// A frame on a stream that is closed for the peer's sending
+    /// (half-closed remote or closed, §5.1).
+    StreamClosed {
+        /// The frame type.
+        frame: FrameType,
+        /// The stream.
+        stream: StreamId,
+    },
+    /// DATA beyond the flow-control window we advertised (§6.9.1).
+    WindowExceeded {
+        /// Flow-controlled length of the frame.
+        len: u32,
+        /// What the window allowed.
+        window: i64,
+    },
+    /// A WINDOW_UPDATE or SETTINGS_INITIAL_WINDOW_SIZE change taking a
+    /// window above 2^31 - 1 (§6.9.1, §6.9.2).
+    WindowOverflow,
+    /// A new stream beyond the SETTINGS_MAX_CONCURRENT_STREAMS we
+    /// advertised (§5.1.2).
+    TooManyStreams {
+        /// Our limit.
+        limit: u32,
+    },
+    /// A request, response or trailer section that breaks HTTP/2's
+    /// message rules (§8.1.1, §8.2, §8.3): the text names the rule.
+    Malformed(&'static str),
+    /// More streams reset (by the peer, or by us for its errors) within
+    /// [`Limits::reset_window`](crate::Limits) than
+    /// [`Limits::max_resets`](crate::Limits) (CVE-2023-44487, §10.5).
+    ExcessiveResets {
+        /// The limit.
+        limit: u32,
+    },
+    /// More consecutive empty DATA frames without END_STREAM than
+    /// [`Limits::max_empty_frames`](crate::Limits) (§10.5, CVE-2019-9518).
+    EmptyFrameFlood {
+        /// The limit.
+        limit: u32,
+    },
+    /// Answers owed to the peer (SETTINGS and PING ACKs, RST_STREAM) pile
+    /// up unsent beyond [`Limits::max_pending_control`](crate::Limits) or
+    /// [`Limits::max_queued_output`](crate::Limits): the peer does not
+    /// read (§10.5, CVE-2019-9512, CVE-2019-9515).
+    ControlFlood {
+        /// Frames owed.
+        frames: usize,
+        /// Bytes queued.
+        bytes: usize,
+    },
 }
 
 impl std::fmt::Display for Reason {
@@ -195,6 +267,50 @@ impl std::fmt::Display for Reason {
                 )
             }
             Self::Hpack(e) => write!(f, "a field block HPACK rejects: {e}"),
+            Self::SettingsTimeout => f.write_str("no SETTINGS ACK in time (§6.5.3)"),
+            Self::ExpectedSettings(t) => {
+                write!(f, "{t} frame before its first SETTINGS (§3.4)")
+            }
+            Self::UnexpectedSettingsAck => {
+                f.write_str("SETTINGS ACK with no SETTINGS outstanding (§6.5.3)")
+            }
+            Self::ServerEnabledPush => {
+                f.write_str("SETTINGS_ENABLE_PUSH = 1 from a server (§6.5.2)")
+            }
+            Self::PushDisabled => f.write_str("PUSH_PROMISE with push disabled (§6.6, §8.4)"),
+            Self::IdleStream { frame, stream } => {
+                write!(f, "{frame} frame on idle stream {stream} (§5.1, §5.1.1)")
+            }
+            Self::StreamIdReused(s) => {
+                write!(
+                    f,
+                    "HEADERS opening stream {s}, not above the last one (§5.1.1)"
+                )
+            }
+            Self::StreamClosed { frame, stream } => {
+                write!(f, "{frame} frame on closed stream {stream} (§5.1)")
+            }
+            Self::WindowExceeded { len, window } => write!(
+                f,
+                "{len} bytes of DATA for a flow-control window of {window} (§6.9.1)"
+            ),
+            Self::WindowOverflow => f.write_str("a flow-control window above 2^31-1 (§6.9.1)"),
+            Self::TooManyStreams { limit } => write!(
+                f,
+                "a stream beyond SETTINGS_MAX_CONCURRENT_STREAMS = {limit} (§5.1.2)"
+            ),
+            Self::Malformed(rule) => write!(f, "a malformed message: {rule}"),
+            Self::ExcessiveResets { limit } => write!(
+                f,
+                "more than {limit} stream resets in the window (rapid reset, §10.5)"
+            ),
+            Self::EmptyFrameFlood { limit } => {
+                write!(f, "more than {limit} empty DATA frames in a row (§10.5)")
+            }
+            Self::ControlFlood { frames, bytes } => write!(
+                f,
+                "frames that need answers while {frames} answers ({bytes} bytes) wait unread (§10.5)"
+            ),
         }
     }
 }
@@ -230,6 +346,37 @@ pub enum Error {
         /// The payload length, or the increment.
         value: usize,
     },
+    /// API misuse: the connection is closed (failed, aborted, or done
+    /// after GOAWAY); nothing more can be sent.
+    Closed,
+    /// API misuse: the call does not fit the role or the stream's state
+    /// (e.g. a response from a client, DATA after END_STREAM, a stream
+    /// that is not open); the text says which.
+    InvalidState(&'static str),
+    /// API misuse: headers we were asked to send break §8.2 or §8.3; the
+    /// text names the rule.
+    InvalidHeaders(&'static str),
+    /// Not now: the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached
+    /// (§5.1.2). Retry once a stream closes.
+    StreamLimit {
+        /// The peer's limit.
+        limit: u32,
+    },
+    /// No stream ids are left on this connection (§5.1.1): open a new one.
+    StreamIdsExhausted,
+    /// GOAWAY was sent or received (§6.8): no new streams.
+    GoingAway,
+    /// Not now: this much data already waits for the peer's flow-control
+    /// windows ([`Limits::max_send_buffer`](crate::Limits)). Retry after
+    /// [`Event::Writable`](crate::Event::Writable).
+    SendBufferFull {
+        /// Bytes queued.
+        queued: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Not now: too many of our PINGs are unanswered.
+    TooManyPings,
 }
 
 impl Error {
@@ -265,6 +412,17 @@ impl Error {
         !matches!(self, Self::Stream { .. })
     }
 
+    /// Whether the error is only back-pressure on a command, to retry
+    /// later: [`Error::StreamLimit`], [`Error::SendBufferFull`],
+    /// [`Error::TooManyPings`].
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::StreamLimit { .. } | Self::SendBufferFull { .. } | Self::TooManyPings
+        )
+    }
+
     /// Whether the peer caused the error (as opposed to API misuse).
     #[must_use]
     pub const fn is_peer_error(&self) -> bool {
@@ -286,7 +444,7 @@ impl Error {
     pub const fn code(&self) -> ErrorCode {
         match self {
             Self::Connection { code, .. } | Self::Stream { code, .. } => *code,
-            Self::Unencodable { .. } => ErrorCode::INTERNAL_ERROR,
+            _ => ErrorCode::INTERNAL_ERROR,
         }
     }
 
@@ -295,7 +453,7 @@ impl Error {
     pub const fn reason(&self) -> Option<&Reason> {
         match self {
             Self::Connection { reason, .. } | Self::Stream { reason, .. } => Some(reason),
-            Self::Unencodable { .. } => None,
+            _ => None,
         }
     }
 }
@@ -312,6 +470,18 @@ impl std::fmt::Display for Error {
             Self::Unencodable { frame, value } => {
                 write!(f, "cannot encode {frame} frame: {value} out of range")
             }
+            Self::Closed => f.write_str("the connection is closed"),
+            Self::InvalidState(what) => write!(f, "invalid in this state: {what}"),
+            Self::InvalidHeaders(rule) => write!(f, "headers not sendable: {rule}"),
+            Self::StreamLimit { limit } => {
+                write!(f, "the peer allows {limit} concurrent streams")
+            }
+            Self::StreamIdsExhausted => f.write_str("no stream ids left on this connection"),
+            Self::GoingAway => f.write_str("GOAWAY sent or received: no new streams"),
+            Self::SendBufferFull { queued, limit } => {
+                write!(f, "{queued} bytes already queued (limit {limit})")
+            }
+            Self::TooManyPings => f.write_str("too many PINGs unanswered"),
         }
     }
 }

@@ -4,7 +4,11 @@
 //!   stream ids, flags, settings.
 //! * [`codec`]: bytes to [`Frame`]s and back ([`Decoder`], [`codec::encode`]),
 //!   the connection preface, header-block and DATA splitting.
-//! * [`config`]: the six standard [`Settings`] and the size [`Limits`].
+//! * [`config`]: the six standard [`Settings`], the size [`Limits`] and a
+//!   connection's [`Config`].
+//! * [`conn`]: the connection state machine for either role
+//!   ([`Connection`]): preface and SETTINGS, stream states, flow control,
+//!   HTTP message rules, GOAWAY, flood defences; it reports [`Event`]s.
 //! * [`hpack`]: header compression (RFC 7541): [`hpack::Decoder`],
 //!   [`hpack::Encoder`] and their [`hpack::Header`]s.
 //! * [`error`]: [`ErrorCode`] and the one [`Error`], split into connection
@@ -24,13 +28,17 @@
 
 pub mod codec;
 pub mod config;
+pub mod conn;
 pub mod error;
+pub mod event;
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod hpack;
 
 pub use codec::{Decoder, PREFACE, decode_preface};
-pub use config::{Limits, Settings};
+pub use config::{Config, FlowControl, Limits, Settings};
+pub use conn::{Connection, Role, StreamState};
 pub use error::{Error, ErrorCode, Reason};
+pub use event::{Event, Request, Response};
 pub use frame::{Frame, FrameType, Setting, SettingId, StreamId};
