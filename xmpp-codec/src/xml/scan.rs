@@ -566,8 +566,9 @@ impl Scanner {
                         || self.pos - self.ref_start >= MAX_REF
                     {
                         let body = win.get(self.ref_start..self.pos).unwrap_or_default();
+                        let predefined = matches!(body, b"amp" | b"lt" | b"gt" | b"apos" | b"quot");
                         return Err(match body.first() {
-                            Some(&f) if class(f) & NAME_START != 0 => {
+                            Some(&f) if class(f) & NAME_START != 0 && !predefined => {
                                 Error::RestrictedXml(Restricted::EntityReference)
                             }
                             _ => Error::NotWellFormed("bad reference"),
