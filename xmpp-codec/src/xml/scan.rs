@@ -1,0 +1,575 @@
+//! The incremental scanner: finds where each top-level element of an XMPP
+//! stream ends, and checks the restricted XML profile of RFC 6120 §11 on
+//! the way, in one pass over each byte.
+//!
+//! It keeps its state between calls, so a chunk boundary anywhere (inside
+//! a name, a quoted value, an entity reference) only pauses it; each call
+//! resumes at the byte where the previous one stopped, which makes the
+//! total work linear in the input. Every token it reports starts at offset
+//! 0 of the caller's buffer, so positions are plain indices into it.
+//!
+//! What it checks: tag syntax, quoting, matching end tags, the XML name
+//! characters of ASCII, entity and character references (only the five
+//! predefined entities, RFC 6120 §11.1), no comments, processing
+//! instructions, DOCTYPE (§11.1), no control characters (XML 1.0 §2.2),
+//! UTF-8 (§11.6, at the end of each token), and the [`Limits`] as the bytes
+//! arrive. Namespace binding and duplicate attributes need the element's
+//! whole start tag and are checked by the tree builder.
+
+use crate::config::{Framing, Limits};
+use crate::error::{Error, Limit, Restricted};
+use crate::xml::chars::{
+    ATTR_STOP, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, qname_ok, resolve_ref,
+    skip_until, skip_while,
+};
+
+/// A complete token at the front of the buffer; the value is its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// Whitespace between top-level elements: a keepalive (RFC 6120
+    /// §4.6.1) once the stream is open.
+    Whitespace(usize),
+    /// The XML declaration.
+    Declaration(usize),
+    /// The stream header's start tag (TCP framing).
+    Header(usize),
+    /// A complete top-level element.
+    Element(usize),
+    /// The stream's end tag (TCP framing).
+    Close(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between top-level elements.
+    Level,
+    /// After `<`.
+    Lt,
+    /// After `<!`, having matched this many bytes of `[CDATA[`.
+    Bang(u8),
+    /// Inside a CDATA section, after this many `]`.
+    CData(u8),
+    /// After `<?`, having matched this many bytes of `xml`.
+    Pi(u8),
+    /// Inside the XML declaration; `true` right after a `?`.
+    Decl(bool),
+    StartName,
+    /// Inside a start tag; `true` after whitespace.
+    Tag(bool),
+    AttrName,
+    AttrEq,
+    AttrQuote,
+    /// Inside an attribute value quoted by this byte.
+    AttrValue(u8),
+    /// Inside a reference; the quote of the attribute value it is in, or 0
+    /// in text.
+    Ref(u8),
+    /// After `/` in a start tag.
+    EmptyEnd,
+    EndName,
+    EndTail,
+    /// Character data inside an element.
+    Content,
+}
+
+/// Longest reference body this scanner accepts (`#x10FFFF` and
+/// `#1114111` fit; longer ones are refused rather than buffered).
+const MAX_REF: usize = 8;
+
+/// The scanner state between calls. See the module docs.
+#[derive(Debug, Clone)]
+pub(crate) struct Scanner {
+    limits: Limits,
+    /// Depth of the elements that are stream content: 1 under
+    /// `<stream:stream>`, 0 for RFC 7395 framing.
+    level: usize,
+    state: State,
+    /// Next byte to look at.
+    pos: usize,
+    /// Open elements, the stream element included.
+    depth: usize,
+    /// Name spans of the open elements inside the current token.
+    names: Vec<(usize, usize)>,
+    /// The stream element's qualified name, to match `</stream:stream>`.
+    stream_name: Vec<u8>,
+    /// Whether the stream header was seen (TCP).
+    opened: bool,
+    /// Whether the stream has ended (TCP).
+    done: bool,
+    /// Whether an XML declaration may come next.
+    decl_allowed: bool,
+    /// Start of the name being read.
+    name_start: usize,
+    /// Span of the current start tag's element name (attribute names
+    /// reuse `name_start`).
+    elem_start: usize,
+    name_end: usize,
+    /// Attributes on the current start tag.
+    attrs: usize,
+    /// Raw bytes of the current text node or attribute value.
+    text: usize,
+    /// Start of the reference being read (after `&`).
+    ref_start: usize,
+}
+
+impl Scanner {
+    pub(crate) fn new(limits: Limits, framing: Framing) -> Self {
+        Self {
+            limits,
+            level: match framing {
+                Framing::Tcp => 1,
+                Framing::WebSocket => 0,
+            },
+            state: State::Level,
+            pos: 0,
+            depth: 0,
+            names: Vec::new(),
+            stream_name: Vec::new(),
+            opened: false,
+            done: false,
+            decl_allowed: true,
+            name_start: 0,
+            elem_start: 0,
+            name_end: 0,
+            attrs: 0,
+            text: 0,
+            ref_start: 0,
+        }
+    }
+
+    /// Back to the start of a new stream (RFC 6120 §4.3.3 restarts).
+    pub(crate) fn reset(&mut self) {
+        let framing = if self.level == 1 {
+            Framing::Tcp
+        } else {
+            Framing::WebSocket
+        };
+        let names = std::mem::take(&mut self.names);
+        let stream_name = std::mem::take(&mut self.stream_name);
+        *self = Self::new(self.limits, framing);
+        self.names = names;
+        self.names.clear();
+        self.stream_name = stream_name;
+        self.stream_name.clear();
+    }
+
+    /// The caller removed the last token from the front of its buffer.
+    pub(crate) fn consumed(&mut self, n: usize) {
+        self.pos = self.pos.saturating_sub(n);
+    }
+
+    fn tcp(&self) -> bool {
+        self.level == 1
+    }
+
+    /// Scans on from where the last call stopped. `Ok(None)`: `buf` holds
+    /// no complete token yet. After a token, the caller must remove its
+    /// bytes and call [`Self::consumed`] before the next call; otherwise
+    /// `buf` may only grow at its end.
+    pub(crate) fn scan(&mut self, buf: &[u8]) -> Result<Option<Token>, Error> {
+        let max = self.limits.max_stanza_size;
+        let win = buf.get(..max.min(buf.len())).unwrap_or(buf);
+        if let Some(t) = self.run(win)? {
+            if let Token::Whitespace(_) = t {
+                return Ok(Some(t));
+            }
+            let end = match t {
+                Token::Whitespace(e)
+                | Token::Declaration(e)
+                | Token::Header(e)
+                | Token::Element(e)
+                | Token::Close(e) => e,
+            };
+            let bytes = win.get(..end).unwrap_or_default();
+            if simdutf8::basic::from_utf8(bytes).is_err() {
+                return Err(Error::UnsupportedEncoding);
+            }
+            return Ok(Some(t));
+        }
+        if self.state == State::Level && self.pos > 0 {
+            return Ok(Some(Token::Whitespace(self.pos)));
+        }
+        if win.len() >= max && self.state != State::Level {
+            return Err(Error::LimitExceeded {
+                limit: Limit::StanzaSize,
+                max,
+            });
+        }
+        Ok(None)
+    }
+
+    fn add_text(&mut self, n: usize) -> Result<(), Error> {
+        self.text = self.text.saturating_add(n);
+        if self.text > self.limits.max_text_size {
+            return Err(Error::LimitExceeded {
+                limit: Limit::TextSize,
+                max: self.limits.max_text_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether we are inside a top-level element (not between them).
+    fn inside(&self) -> bool {
+        self.depth > self.level
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn run(&mut self, win: &[u8]) -> Result<Option<Token>, Error> {
+        loop {
+            let Some(&b) = win.get(self.pos) else {
+                return Ok(None);
+            };
+            match self.state {
+                State::Level => {
+                    if class(b) & WS != 0 {
+                        self.pos = skip_while(win, self.pos, WS);
+                        continue;
+                    }
+                    if b != b'<' {
+                        return Err(if self.tcp() && (!self.opened || self.done) {
+                            Error::NotWellFormed("text outside the stream element")
+                        } else {
+                            Error::BadFormat("text between top-level elements")
+                        });
+                    }
+                    if self.pos > 0 {
+                        return Ok(Some(Token::Whitespace(self.pos)));
+                    }
+                    if self.done {
+                        return Err(Error::NotWellFormed("data after the end of the stream"));
+                    }
+                    self.state = State::Lt;
+                    self.pos += 1;
+                }
+                State::Lt => {
+                    let inside = self.inside();
+                    match b {
+                        b'/' => {
+                            self.state = State::EndName;
+                            self.name_start = self.pos + 1;
+                        }
+                        b'!' => self.state = State::Bang(0),
+                        b'?' => {
+                            if inside || !self.decl_allowed {
+                                return Err(Error::RestrictedXml(
+                                    Restricted::ProcessingInstruction,
+                                ));
+                            }
+                            self.state = State::Pi(0);
+                        }
+                        _ if class(b) & NAME_START != 0 => {
+                            if self.depth + 1 > self.level + self.limits.max_depth {
+                                return Err(Error::LimitExceeded {
+                                    limit: Limit::Depth,
+                                    max: self.limits.max_depth,
+                                });
+                            }
+                            self.state = State::StartName;
+                            self.name_start = self.pos;
+                            self.elem_start = self.pos;
+                            self.attrs = 0;
+                        }
+                        _ => return Err(Error::NotWellFormed("bad character after '<'")),
+                    }
+                    self.pos += 1;
+                }
+                State::Bang(n) => {
+                    if n == 0 {
+                        match b {
+                            b'-' => return Err(Error::RestrictedXml(Restricted::Comment)),
+                            b'D' => return Err(Error::RestrictedXml(Restricted::Doctype)),
+                            b'[' if self.inside() => {}
+                            _ => return Err(Error::NotWellFormed("bad markup after '<!'")),
+                        }
+                    }
+                    let lit = b"[CDATA[";
+                    if lit.get(usize::from(n)) != Some(&b) {
+                        return Err(Error::NotWellFormed("bad CDATA section start"));
+                    }
+                    self.pos += 1;
+                    self.state = if usize::from(n) + 1 == lit.len() {
+                        State::CData(0)
+                    } else {
+                        State::Bang(n + 1)
+                    };
+                }
+                State::CData(n) => {
+                    self.state = match b {
+                        b']' => State::CData(n.saturating_add(1).min(2)),
+                        b'>' if n == 2 => State::Content,
+                        _ if class(b) & TEXT_STOP != 0 && b != b'<' && b != b'&' => {
+                            return Err(Error::NotWellFormed("control character"));
+                        }
+                        _ => State::CData(0),
+                    };
+                    self.pos += 1;
+                    self.add_text(1)?;
+                }
+                State::Pi(n) => {
+                    if n < 3 {
+                        if b"xml".get(usize::from(n)) != Some(&b) {
+                            return Err(Error::RestrictedXml(Restricted::ProcessingInstruction));
+                        }
+                        self.state = State::Pi(n + 1);
+                    } else if class(b) & WS != 0 {
+                        self.state = State::Decl(false);
+                    } else {
+                        return Err(Error::RestrictedXml(Restricted::ProcessingInstruction));
+                    }
+                    self.pos += 1;
+                }
+                State::Decl(q) => {
+                    self.pos += 1;
+                    if q && b == b'>' {
+                        let decl = win.get(..self.pos).unwrap_or_default();
+                        check_declaration(decl)?;
+                        self.state = State::Level;
+                        self.decl_allowed = false;
+                        return Ok(Some(Token::Declaration(self.pos)));
+                    }
+                    if class(b) & TEXT_STOP != 0 {
+                        return Err(Error::NotWellFormed("bad XML declaration"));
+                    }
+                    self.state = State::Decl(b == b'?');
+                }
+                State::StartName => {
+                    self.pos = skip_while(win, self.pos, NAME);
+                    if self.pos == win.len() {
+                        return Ok(None);
+                    }
+                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
+                    if !qname_ok(name) {
+                        return Err(Error::NotWellFormed("bad element name"));
+                    }
+                    self.name_end = self.pos;
+                    self.state = State::Tag(false);
+                }
+                State::Tag(spaced) => {
+                    if class(b) & WS != 0 {
+                        self.pos = skip_while(win, self.pos, WS);
+                        self.state = State::Tag(true);
+                        continue;
+                    }
+                    match b {
+                        b'>' => {
+                            self.pos += 1;
+                            if let Some(t) = self.start_tag_done(false, win) {
+                                return Ok(Some(t));
+                            }
+                        }
+                        b'/' => {
+                            self.pos += 1;
+                            self.state = State::EmptyEnd;
+                        }
+                        _ if class(b) & NAME_START != 0 && spaced => {
+                            self.attrs += 1;
+                            if self.attrs > self.limits.max_attributes {
+                                return Err(Error::LimitExceeded {
+                                    limit: Limit::Attributes,
+                                    max: self.limits.max_attributes,
+                                });
+                            }
+                            self.name_start = self.pos;
+                            self.state = State::AttrName;
+                        }
+                        _ => return Err(Error::NotWellFormed("bad character in start tag")),
+                    }
+                }
+                State::AttrName => {
+                    self.pos = skip_while(win, self.pos, NAME);
+                    if self.pos == win.len() {
+                        return Ok(None);
+                    }
+                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
+                    if !qname_ok(name) {
+                        return Err(Error::NotWellFormed("bad attribute name"));
+                    }
+                    self.state = State::AttrEq;
+                }
+                State::AttrEq | State::AttrQuote => {
+                    if class(b) & WS != 0 {
+                        self.pos += 1;
+                        continue;
+                    }
+                    self.pos += 1;
+                    self.state = match (self.state, b) {
+                        (State::AttrEq, b'=') => State::AttrQuote,
+                        (State::AttrQuote, b'"' | b'\'') => {
+                            self.text = 0;
+                            State::AttrValue(b)
+                        }
+                        _ => return Err(Error::NotWellFormed("bad attribute syntax")),
+                    };
+                }
+                State::AttrValue(quote) => {
+                    let start = self.pos;
+                    let mut at = skip_until(win, start, ATTR_STOP);
+                    loop {
+                        match win.get(at) {
+                            Some(&c) if c != quote && (c == b'"' || c == b'\'') => {
+                                at = skip_until(win, at + 1, ATTR_STOP);
+                            }
+                            _ => break,
+                        }
+                    }
+                    self.add_text(at - start)?;
+                    self.pos = at;
+                    match win.get(at) {
+                        None => return Ok(None),
+                        Some(&c) if c == quote => {
+                            self.pos += 1;
+                            self.state = State::Tag(false);
+                        }
+                        Some(b'&') => {
+                            self.pos += 1;
+                            self.ref_start = self.pos;
+                            self.state = State::Ref(quote);
+                        }
+                        Some(b'<') => {
+                            return Err(Error::NotWellFormed("'<' in attribute value"));
+                        }
+                        Some(_) => return Err(Error::NotWellFormed("control character")),
+                    }
+                }
+                State::Ref(quote) => {
+                    if b == b';' {
+                        let body = win.get(self.ref_start..self.pos).unwrap_or_default();
+                        resolve_ref(body)?;
+                        self.add_text(body.len() + 2)?;
+                        self.pos += 1;
+                        self.state = if quote == 0 {
+                            State::Content
+                        } else {
+                            State::AttrValue(quote)
+                        };
+                        continue;
+                    }
+                    if !(b.is_ascii_alphanumeric() || b == b'#')
+                        || self.pos - self.ref_start >= MAX_REF
+                    {
+                        let body = win.get(self.ref_start..self.pos).unwrap_or_default();
+                        let predefined = matches!(body, b"amp" | b"lt" | b"gt" | b"apos" | b"quot");
+                        return Err(match body.first() {
+                            Some(&f) if class(f) & NAME_START != 0 && !predefined => {
+                                Error::RestrictedXml(Restricted::EntityReference)
+                            }
+                            _ => Error::NotWellFormed("bad reference"),
+                        });
+                    }
+                    self.pos += 1;
+                }
+                State::EmptyEnd => {
+                    if b != b'>' {
+                        return Err(Error::NotWellFormed("'/' not followed by '>'"));
+                    }
+                    self.pos += 1;
+                    if let Some(t) = self.start_tag_done(true, win) {
+                        return Ok(Some(t));
+                    }
+                }
+                State::EndName => {
+                    if self.pos == self.name_start && class(b) & NAME_START == 0 {
+                        return Err(Error::NotWellFormed("bad end tag"));
+                    }
+                    self.pos = skip_while(win, self.pos, NAME);
+                    if self.pos == win.len() {
+                        return Ok(None);
+                    }
+                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
+                    let expected = if self.depth > self.level {
+                        self.names
+                            .last()
+                            .and_then(|&(s, e)| win.get(s..e))
+                            .unwrap_or_default()
+                    } else if self.tcp() && self.depth == 1 {
+                        &self.stream_name
+                    } else {
+                        return Err(Error::NotWellFormed("end tag without a start tag"));
+                    };
+                    if name != expected {
+                        return Err(Error::NotWellFormed("end tag does not match start tag"));
+                    }
+                    self.state = State::EndTail;
+                }
+                State::EndTail => {
+                    if class(b) & WS != 0 {
+                        self.pos += 1;
+                        continue;
+                    }
+                    if b != b'>' {
+                        return Err(Error::NotWellFormed("bad end tag"));
+                    }
+                    self.pos += 1;
+                    if self.depth == self.level {
+                        // `</stream:stream>` (only reachable with TCP).
+                        self.depth = 0;
+                        self.done = true;
+                        self.state = State::Level;
+                        return Ok(Some(Token::Close(self.pos)));
+                    }
+                    self.names.pop();
+                    self.depth -= 1;
+                    if self.depth == self.level {
+                        self.state = State::Level;
+                        return Ok(Some(Token::Element(self.pos)));
+                    }
+                    self.state = State::Content;
+                    self.text = 0;
+                }
+                State::Content => {
+                    let start = self.pos;
+                    let at = skip_until(win, start, TEXT_STOP);
+                    self.add_text(at - start)?;
+                    self.pos = at;
+                    match win.get(at) {
+                        None => return Ok(None),
+                        Some(b'<') => {
+                            self.pos += 1;
+                            self.state = State::Lt;
+                            self.text = 0;
+                        }
+                        Some(b'&') => {
+                            self.pos += 1;
+                            self.ref_start = self.pos;
+                            self.state = State::Ref(0);
+                        }
+                        Some(_) => return Err(Error::NotWellFormed("control character")),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A start tag ended at `self.pos` (after its `>`).
+    fn start_tag_done(&mut self, empty: bool, win: &[u8]) -> Option<Token> {
+        self.text = 0;
+        if self.tcp() && self.depth == 0 {
+            // The stream header.
+            self.stream_name.clear();
+            self.stream_name
+                .extend_from_slice(win.get(self.elem_start..self.name_end).unwrap_or_default());
+            self.opened = true;
+            self.decl_allowed = false;
+            self.state = State::Level;
+            if empty {
+                self.done = true;
+            } else {
+                self.depth = 1;
+            }
+            return Some(Token::Header(self.pos));
+        }
+        self.decl_allowed = !self.tcp();
+        if empty {
+            if self.depth == self.level {
+                self.state = State::Level;
+                return Some(Token::Element(self.pos));
+            }
+        } else {
+            self.names.push((self.elem_start, self.name_end));
+            self.depth += 1;
+        }
+        self.state = State::Content;
+        None
+    }
+}
