@@ -2,16 +2,21 @@
 //! `cargo test` can replay their corpora on stable Rust. Each must hold for
 //! any input: no panic, bounded work and memory.
 
-use bytes::BytesMut;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
 
 /// The HPACK target's entry point, beside the frame one, so every target
 /// of this crate is `grpc_codec::fuzzing::<target>`.
 pub use crate::hpack::fuzzing::hpack_decode;
 
 use crate::codec::{Decoder, decode_preface, encode};
-use crate::config::{Limits, Settings};
-use crate::error::Error;
+use crate::config::{Config, FlowControl, Limits, Settings};
+use crate::conn::Connection;
+use crate::error::{Error, ErrorCode};
+use crate::event::{Event, Request, Response};
 use crate::frame::{Frame, MAX_PAYLOAD_LEN, SettingId};
+use crate::hpack::Header;
 
 /// Splits `data` into chunks whose sizes come from its first byte, so one
 /// input covers both content and read boundaries.
@@ -113,9 +118,240 @@ pub fn h2_frame(data: &[u8]) {
     }
 }
 
+/// Small limits, so the fuzzer reaches them.
+fn conn_config(manual: bool) -> Config {
+    Config {
+        max_concurrent_streams: 8,
+        initial_window_size: 4096,
+        connection_window_size: 16_384,
+        flow_control: if manual {
+            FlowControl::Manual
+        } else {
+            FlowControl::Auto
+        },
+        grpc_true_binary: manual,
+        limits: Limits {
+            max_header_block_size: 8192,
+            max_continuation_frames: 8,
+            max_header_list_size: 4096,
+            max_queued_output: 64 * 1024,
+            max_pending_control: 64,
+            max_send_buffer: 32 * 1024,
+            max_resets: 32,
+            max_empty_frames: 16,
+            max_closed_streams: 16,
+            ..Limits::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// What a connection run produced: every event and every output byte.
+/// Chunking must not change it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConnRun {
+    /// Events in order.
+    pub events: Vec<Event>,
+    /// Output bytes, concatenated.
+    pub output: Vec<u8>,
+    /// The error that ended the input, if any.
+    pub error: Option<Error>,
+}
+
+/// Feeds `pieces` to `conn` as an application would: after each piece,
+/// take the events and react to them with `react`, then take the
+/// output. Checks the bounds that must hold whatever the input.
+fn drive<'a>(
+    mut conn: Connection,
+    pieces: impl Iterator<Item = &'a [u8]>,
+    mut react: impl FnMut(&mut Connection, &Event),
+) -> ConnRun {
+    let t0 = Instant::now();
+    let mut run = ConnRun {
+        events: Vec::new(),
+        output: Vec::new(),
+        error: None,
+    };
+    let limits = conn_config(false).limits;
+    while let Some(b) = conn.poll_transmit() {
+        run.output.extend_from_slice(&b);
+    }
+    for (i, piece) in pieces.enumerate() {
+        let now = t0 + Duration::from_millis(u64::try_from(i).unwrap_or(u64::MAX));
+        let r = conn.handle_input(piece, now);
+        if let Some(deadline) = conn.poll_timeout() {
+            if deadline <= now {
+                conn.handle_timeout(now);
+            }
+        }
+        while let Some(ev) = conn.poll_event() {
+            react(&mut conn, &ev);
+            run.events.push(ev);
+        }
+        assert!(
+            conn.send_buffered() <= limits.max_send_buffer,
+            "send buffer over its limit"
+        );
+        assert!(
+            conn.queued_output() <= limits.max_queued_output + 64 * 1024,
+            "output over its limit: {}",
+            conn.queued_output()
+        );
+        while let Some(b) = conn.poll_transmit() {
+            run.output.extend_from_slice(&b);
+        }
+        if let Err(e) = r {
+            assert!(conn.is_closed(), "error {e} left the connection open");
+            assert_eq!(conn.handle_input(b"", now).err(), Some(e.clone()));
+            run.error = Some(e);
+            break;
+        }
+    }
+    let closed = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Closed { .. }))
+        .count();
+    assert!(closed <= 1, "{closed} Closed events");
+    run
+}
+
+/// The server's answers: a response, a body and trailers for each
+/// request; manual-mode releases for DATA.
+fn serve(conn: &mut Connection, ev: &Event) {
+    match ev {
+        Event::Request { stream, .. } => {
+            let _ = conn.send_response(*stream, &Response::new(200), false);
+            let _ = conn.send_data(*stream, Bytes::from_static(&[7; 5000]), false);
+            let _ = conn.send_trailers(*stream, &[Header::new("grpc-status", "0")]);
+        }
+        Event::Data { stream, data, .. } => {
+            let _ = conn.release_capacity(*stream, data.len());
+        }
+        Event::Trailers { stream, .. } => {
+            let _ = conn.reset_stream(*stream, ErrorCode::NO_ERROR);
+        }
+        _ => {}
+    }
+}
+
+/// Runs a server over `data` cut into `pieces`.
+#[must_use]
+pub fn run_server<'a>(pieces: impl Iterator<Item = &'a [u8]>, manual: bool) -> ConnRun {
+    drive(
+        Connection::server(conn_config(manual), Instant::now()),
+        pieces,
+        serve,
+    )
+}
+
+/// A client that opened three streams (1: GET, 3: POST with a body and
+/// a deadline, 5: POST with trailers), run over server bytes `pieces`.
+#[must_use]
+pub fn run_client<'a>(pieces: impl Iterator<Item = &'a [u8]>, manual: bool) -> ConnRun {
+    let mut c = Connection::client(conn_config(manual), Instant::now());
+    let get = Request::new("GET", "https", "example.com", "/");
+    let post = Request::new("POST", "https", "example.com", "/upload");
+    let _ = c.send_request(&get, true);
+    if let Ok(id) = c.send_request(&post, false) {
+        let _ = c.send_data(id, Bytes::from_static(&[1; 10_000]), true);
+        let _ = c.set_deadline(id, Some(Instant::now()));
+    }
+    if let Ok(id) = c.send_request(&post, false) {
+        let _ = c.send_trailers(id, &[Header::new("x-done", "1")]);
+    }
+    let _ = c.send_ping(*b"fuzzping");
+    // The preface, SETTINGS and requests are not under test.
+    while c.poll_transmit().is_some() {}
+    drive(c, pieces, |c, ev| match ev {
+        Event::Data { stream, data, .. } => {
+            let _ = c.release_capacity(*stream, data.len());
+        }
+        Event::Response { stream, .. } if stream.value() == 5 => {
+            let _ = c.reset_stream(*stream, ErrorCode::CANCEL);
+        }
+        Event::GoAway { .. } => {
+            let _ = c.shutdown();
+        }
+        _ => {}
+    })
+}
+
+/// The server connection machine: arbitrary client bytes (after the
+/// chunking byte; its top bit picks manual flow control) in arbitrary
+/// chunks. Driven like an application (answering requests, releasing
+/// data, resetting): no panic, bounded output and send buffers, one
+/// `Closed` at most, sticky errors. Without reactions, the chunked run
+/// must give the same events and output as the whole input.
+pub fn h2_conn_server(data: &[u8]) {
+    let manual = data.first().is_some_and(|b| b & 0x80 != 0);
+    let body = data.get(1..).unwrap_or_default();
+    let _ = run_server(chunks(data), manual);
+    let server = || Connection::server(conn_config(manual), Instant::now());
+    let chunked = drive(server(), chunks(data), |_, _| {});
+    let whole = drive(server(), std::iter::once(body), |_, _| {});
+    check_same(&chunked, &whole);
+}
+
+/// The client connection machine, as [`h2_conn_server`], over server
+/// bytes (no preface) after it opened three streams.
+pub fn h2_conn_client(data: &[u8]) {
+    let manual = data.first().is_some_and(|b| b & 0x80 != 0);
+    let body = data.get(1..).unwrap_or_default();
+    let _ = run_client(chunks(data), manual);
+    let client = || {
+        let mut c = Connection::client(conn_config(manual), Instant::now());
+        let get = Request::new("GET", "https", "example.com", "/");
+        let _ = c.send_request(&get, true);
+        let _ = c.send_request(&get, true);
+        c
+    };
+    let chunked = drive(client(), chunks(data), |_, _| {});
+    let whole = drive(client(), std::iter::once(body), |_, _| {});
+    check_same(&chunked, &whole);
+}
+
+/// Asserts two runs of the same input agree, naming the first
+/// difference.
+#[allow(clippy::panic)]
+fn check_same(a: &ConnRun, b: &ConnRun) {
+    if a.error != b.error {
+        panic!("chunking changed the error: {:?} vs {:?}", a.error, b.error);
+    }
+    if let Some(i) =
+        (0..a.events.len().max(b.events.len())).find(|&i| a.events.get(i) != b.events.get(i))
+    {
+        panic!(
+            "chunking changed event {i}: {:?} vs {:?}",
+            a.events.get(i),
+            b.events.get(i)
+        );
+    }
+    if let Some(i) =
+        (0..a.output.len().max(b.output.len())).find(|&i| a.output.get(i) != b.output.get(i))
+    {
+        panic!(
+            "chunking changed output byte {i} of {}/{}",
+            a.output.len(),
+            b.output.len()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conn_targets_run_on_odd_inputs() {
+        for f in [h2_conn_server, h2_conn_client] {
+            f(b"");
+            f(b"\x00");
+            f(b"\x03PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0");
+            f(&[0xff; 64]);
+            f(b"\x81\0\0\0\x04\0\0\0\0\0\0\0\x08\x06\0\0\0\0\0fuzzping");
+        }
+    }
 
     #[test]
     fn runs_on_odd_inputs() {

@@ -16,6 +16,8 @@ type Target = (&'static str, fn(&[u8]));
 const TARGETS: &[Target] = &[
     ("h2_frame", grpc_codec::fuzzing::h2_frame),
     ("hpack_decode", grpc_codec::fuzzing::hpack_decode),
+    ("h2_conn_server", grpc_codec::fuzzing::h2_conn_server),
+    ("h2_conn_client", grpc_codec::fuzzing::h2_conn_client),
 ];
 
 fn fuzz_dir() -> PathBuf {

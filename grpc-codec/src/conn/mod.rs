@@ -398,7 +398,12 @@ impl Connection {
         }
         while self.phase != Phase::Closed {
             match self.decoder.decode(&mut self.inbuf) {
-                Ok(Some(frame)) => self.on_frame(frame)?,
+                Ok(Some(frame)) => {
+                    self.on_frame(frame)?;
+                    // Done after GOAWAY: what follows is not read, however
+                    // the input was cut.
+                    self.maybe_finish();
+                }
                 Ok(None) => break,
                 Err(Error::Stream { id, code, reason }) => self.stream_error(id, code, reason)?,
                 Err(e) => return Err(e),
