@@ -7,5 +7,6 @@ pub mod amqp_scenarios;
 pub mod autobahn;
 pub mod child;
 pub mod fuzzingserver;
+pub mod h2_peer;
 pub mod ws_driver;
 pub mod ws_echo;

@@ -148,10 +148,15 @@ impl Connection {
         let Some(s) = self.streams.map.get_mut(&id).filter(|s| s.recv_open()) else {
             // Discarded DATA still gives its connection window back.
             self.release_connection(len);
-            if matches!(self.streams.gone(id, self.now), Some(Gone::ResetByUs(_))) {
-                return Ok(());
-            }
-            return self.stream_error(id, ErrorCode::STREAM_CLOSED, closed);
+            return match self.streams.gone(id, self.now) {
+                // In flight when we reset it.
+                Some(Gone::ResetByUs(_)) => Ok(()),
+                // After the stream ended on both sides (§5.1 "closed": a
+                // connection error, as for HEADERS).
+                Some(Gone::Closed) => Err(Error::connection(ErrorCode::STREAM_CLOSED, closed)),
+                // Half-closed (remote), or closed too long ago to tell.
+                None => self.stream_error(id, ErrorCode::STREAM_CLOSED, closed),
+            };
         };
         let window = s.recv_window.available();
         let data_len = d.data.len() as u64;

@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod amqp;
+mod h2;
 
 use conformance::child::{Proc, free_port, within};
 use conformance::ws_driver::{self, WsUrl};
@@ -24,7 +25,7 @@ use conformance::ws_echo::{self, Workload};
 const BUDGET: Duration = Duration::from_secs(55);
 
 /// The protocols in the table, in order: each returns its rows.
-const PROTOCOLS: &[fn(&Ctx) -> Vec<Row>] = &[websocket_rows, amqp::amqp_rows];
+const PROTOCOLS: &[fn(&Ctx) -> Vec<Row>] = &[websocket_rows, amqp::amqp_rows, h2::h2_rows];
 
 fn main() -> ExitCode {
     let ctx = Ctx {
