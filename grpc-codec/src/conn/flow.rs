@@ -151,6 +151,7 @@ impl Connection {
             return match self.streams.gone(id, self.now) {
                 // In flight when we reset it.
                 Some(Gone::ResetByUs(_)) => Ok(()),
+                Some(Gone::Reset) => self.stream_error(id, ErrorCode::STREAM_CLOSED, closed),
                 // After the stream ended on both sides (§5.1 "closed": a
                 // connection error, as for HEADERS).
                 Some(Gone::Closed) => Err(Error::connection(ErrorCode::STREAM_CLOSED, closed)),

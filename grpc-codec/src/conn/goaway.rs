@@ -72,7 +72,7 @@ impl Connection {
             .filter(|&id| self.streams.is_local(id) && id > last)
             .collect();
         for stream in refused {
-            self.remove_stream(stream, Gone::Closed);
+            self.remove_stream(stream, Gone::Reset);
             self.events.push_back(Event::Reset {
                 stream,
                 code: ErrorCode::REFUSED_STREAM,

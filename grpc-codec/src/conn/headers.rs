@@ -97,7 +97,8 @@ impl Connection {
     }
 
     /// HEADERS on a closed stream (§5.1): dropped if we reset it lately
-    /// (it may have been in flight), STREAM_CLOSED if it ended normally,
+    /// (it may have been in flight), a stream error STREAM_CLOSED after a
+    /// reset, a connection error STREAM_CLOSED if it ended normally,
     /// PROTOCOL_ERROR for a peer id below its latest (§5.1.1).
     fn headers_on_closed(&mut self, id: StreamId) -> Result<(), Error> {
         let closed = Error::connection(
@@ -109,6 +110,14 @@ impl Connection {
         );
         match self.streams.gone(id, self.now) {
             Some(Gone::ResetByUs(_)) => Ok(()),
+            Some(Gone::Reset) => self.stream_error(
+                id,
+                ErrorCode::STREAM_CLOSED,
+                Reason::StreamClosed {
+                    frame: FrameType::HEADERS,
+                    stream: id,
+                },
+            ),
             Some(Gone::Closed) => Err(closed),
             None if self.streams.is_local(id) => Err(closed),
             None => Err(Error::connection(

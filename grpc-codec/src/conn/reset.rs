@@ -40,7 +40,7 @@ impl Connection {
             // Late, or crossing ours: nothing to do (§5.1 "closed").
             StreamState::Closed => Ok(()),
             _ => {
-                self.remove_stream(id, Gone::Closed);
+                self.remove_stream(id, Gone::Reset);
                 self.events.push_back(Event::Reset {
                     stream: id,
                     code,

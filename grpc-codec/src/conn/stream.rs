@@ -136,7 +136,11 @@ impl Stream {
 pub(super) enum Gone {
     /// We reset it: frames in flight are dropped until the instant.
     ResetByUs(Instant),
-    /// Closed normally or by the peer's RST_STREAM.
+    /// Reset by the peer, or by us longer ago than the grace period: late
+    /// frames are a stream error STREAM_CLOSED (§5.1 "closed").
+    Reset,
+    /// Ended on both sides with END_STREAM: late frames are a connection
+    /// error STREAM_CLOSED (§5.1 "closed").
     Closed,
 }
 
@@ -217,7 +221,7 @@ impl Streams {
             .find(|(i, _)| *i == id)
             .map(|&(_, g)| g)?;
         Some(match g {
-            Gone::ResetByUs(until) if now >= until => Gone::Closed,
+            Gone::ResetByUs(until) if now >= until => Gone::Reset,
             g => g,
         })
     }
@@ -307,7 +311,7 @@ mod tests {
         s.remember(StreamId::new(3), Gone::ResetByUs(t));
         s.remember(StreamId::new(5), Gone::Closed);
         assert_eq!(s.gone(StreamId::new(1), t), None);
-        assert_eq!(s.gone(StreamId::new(3), t), Some(Gone::Closed));
+        assert_eq!(s.gone(StreamId::new(3), t), Some(Gone::Reset));
         assert_eq!(s.state(StreamId::new(5)), StreamState::Closed);
         assert_eq!(s.state(StreamId::new(9)), StreamState::Idle);
     }
