@@ -87,6 +87,8 @@ pub struct Common {
     /// Answer iq `get`/`set` requests whose payload namespace is not in
     /// [`Self::iq_namespaces`] with `feature-not-implemented` (RFC 6120
     /// §8.4) instead of reporting them. XEP-0199 pings are always answered.
+    /// Servers answer only requests to their own domain (or with no `to`);
+    /// the rest are reported for routing.
     pub answer_unknown_iq: bool,
     /// Payload namespaces of iq requests the application handles.
     pub iq_namespaces: Vec<String>,
