@@ -129,6 +129,9 @@ pub struct ClientConfig {
     /// The SASL mechanisms allowed; the strongest one the server offers is
     /// used (SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN).
     pub mechanisms: Vec<Mechanism>,
+    /// SCRAM iteration counts accepted from the server: too few weaken
+    /// the hash, too many make the client burn CPU.
+    pub scram_iterations: std::ops::RangeInclusive<u32>,
     /// STARTTLS.
     pub tls: TlsPolicy,
     /// Enable XEP-0198 when offered.
@@ -155,6 +158,7 @@ impl ClientConfig {
                 Mechanism::ScramSha1,
                 Mechanism::Plain,
             ],
+            scram_iterations: 4096..=1_000_000,
             tls: TlsPolicy::Required,
             stream_management: true,
             sm_resume: true,
