@@ -91,6 +91,18 @@ pub enum Error {
     /// API misuse: a method called in a state that does not allow it (e.g.
     /// a SASL step out of order). Not the peer's fault.
     InvalidState(&'static str),
+    /// A stream-level fault the connection layer found (`conn`): data
+    /// before authentication (`not-authorized`), a stream header for an
+    /// unserved domain (`host-unknown`) or version, a SASL or XEP-0198
+    /// protocol violation. Ends the stream with `condition`.
+    Stream {
+        /// The stream error condition to close with.
+        condition: StreamErrorCondition,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// API misuse: the connection is closed, nothing more can be sent.
+    Closed,
 }
 
 impl Error {
@@ -117,7 +129,11 @@ impl Error {
             Self::BadNamespacePrefix => StreamErrorCondition::BadNamespacePrefix,
             Self::InvalidNamespace => StreamErrorCondition::InvalidNamespace,
             Self::BadFormat(_) => StreamErrorCondition::BadFormat,
-            Self::InvalidStanza { .. } | Self::Sasl { .. } | Self::InvalidState(_) => {
+            Self::Stream { condition, .. } => *condition,
+            Self::Closed
+            | Self::InvalidStanza { .. }
+            | Self::Sasl { .. }
+            | Self::InvalidState(_) => {
                 return None;
             }
         })
@@ -156,6 +172,8 @@ impl fmt::Display for Error {
             Self::InvalidStanza { condition, reason } => write!(f, "{condition}: {reason}"),
             Self::Sasl { condition, reason } => write!(f, "SASL {condition}: {reason}"),
             Self::InvalidState(why) => write!(f, "invalid state: {why}"),
+            Self::Stream { condition, reason } => write!(f, "stream error {condition}: {reason}"),
+            Self::Closed => f.write_str("the connection is closed"),
         }
     }
 }

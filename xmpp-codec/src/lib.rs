@@ -50,11 +50,15 @@
 
 pub mod codec;
 pub mod config;
+pub mod conn;
 pub mod element;
 pub mod error;
+pub mod event;
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing_conn;
 pub mod sasl;
 pub mod stanza;
 pub mod str;
@@ -62,8 +66,10 @@ pub mod xml;
 
 pub use codec::{Decoder, Encoder};
 pub use config::{Framing, Limits};
+pub use conn::Connection;
 pub use element::{Attribute, Element, Node};
 pub use error::{Error, Limit, Restricted};
+pub use event::Event;
 pub use frame::{Frame, RawFrame, StreamHeader};
 pub use str::Str;
 pub use xml::ns::Namespaces;
