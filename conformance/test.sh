@@ -102,9 +102,9 @@ tally() {
     else
         # Runners may print per-group counts before their total, which comes
         # last: only the last matching line is counted.
-        line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
+        line=$(grep -E '^([A-Za-z0-9-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
         [ -n "$line" ] || return 0
-        read -r p f s < <(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\2 \3 \5/' <<<"$line")
+        read -r p f s < <(sed -E 's/^([A-Za-z0-9-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\2 \3 \5/' <<<"$line")
     fi
     s=${s:-0}
     CASE_PASS=$((CASE_PASS + p)) CASE_FAIL=$((CASE_FAIL + f)) CASE_SKIP=$((CASE_SKIP + s))
@@ -186,26 +186,44 @@ install_chromium() {
     [ -x "$CHROMIUM" ]
 }
 
+# nghttp2's client, server and proxy, h2load and curl, for the HTTP/2 runs.
+nghttp2_ready() {
+    local tool
+    for tool in nghttp nghttpd nghttpx h2load curl; do
+        command -v "$tool" >/dev/null || return 1
+    done
+}
+install_nghttp2() {
+    nghttp2_ready || apt_install nghttp2-client nghttp2-server nghttp2-proxy curl
+    nghttp2_ready
+}
+
+# h2_steps_all BIN WORK: every HTTP/2 real-peer check.
+# shellcheck source=conformance/peers/h2_steps.sh
+. conformance/peers/h2_steps.sh
+
 # rabbitmq_install, rabbitmq_start PORT, rabbitmq_stop, rabbitmq_ctl.
 # shellcheck source=conformance/peers/rabbitmq.sh
 . conformance/peers/rabbitmq.sh
 
 if [ "${SKIP_PEERS:-0}" = 1 ]; then
     PY_SKIP="SKIP_PEERS=1" NODE_SKIP="SKIP_PEERS=1" CHROMIUM_SKIP="SKIP_PEERS=1"
-    PIKA_SKIP="SKIP_PEERS=1" RABBITMQ_SKIP="SKIP_PEERS=1"
+    PIKA_SKIP="SKIP_PEERS=1" RABBITMQ_SKIP="SKIP_PEERS=1" NGHTTP2_SKIP="SKIP_PEERS=1"
 else
-    PY_SKIP="" NODE_SKIP="" CHROMIUM_SKIP="" PIKA_SKIP="" RABBITMQ_SKIP=""
+    PY_SKIP="" NODE_SKIP="" CHROMIUM_SKIP="" PIKA_SKIP="" RABBITMQ_SKIP="" NGHTTP2_SKIP=""
     install_python || PY_SKIP="Python websockets/wsproto not installable, see $INSTALL_LOG"
     pika_ready || PIKA_SKIP="pika not installable, see $INSTALL_LOG"
     install_node || NODE_SKIP="Node ws not installable, see $INSTALL_LOG"
     install_chromium || CHROMIUM_SKIP="chromium not installable, see $INSTALL_LOG"
     rabbitmq_install || RABBITMQ_SKIP="rabbitmq-server not installable, see $INSTALL_LOG"
-    echo "peers: python ${PY_SKIP:-ready}; pika ${PIKA_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}; rabbitmq ${RABBITMQ_SKIP:-ready}"
+    install_nghttp2 || NGHTTP2_SKIP="nghttp2 tools or curl not installable, see $INSTALL_LOG"
+    echo "peers: python ${PY_SKIP:-ready}; pika ${PIKA_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}; rabbitmq ${RABBITMQ_SKIP:-ready}; nghttp2 ${NGHTTP2_SKIP:-ready}"
 fi
 
 # --- conformance runs ------------------------------------------------------
 WS_PEER=target/release/ws-peer
 AMQP_PEER=target/release/amqp-peer
+H2_PEER=target/release/h2-peer
 DEMO=target/release/demo
 # A client that stalls must not hang CI: every client run is bounded.
 CLIENT_TIMEOUT=180
@@ -431,7 +449,7 @@ fuzz_corpus() {
         return 1
     fi
     local crate rc=0
-    for crate in ws-codec amqp-codec grpc-codec; do
+    for crate in ws-codec amqp-codec grpc-codec xmpp-codec; do
         cargo test -p "$crate" --features fuzzing --test fuzz_corpus || rc=1
     done
     return "$rc"
@@ -441,6 +459,9 @@ fuzz_corpus() {
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace
+# The h2spec-equivalent counts per group (their tests ran in the step above).
+cargo test -q -p grpc-codec --test h2spec --test h2spec_client summary -- --nocapture 2>/dev/null |
+    grep '^h2spec' | sed 's/^/  /'
 step fuzz-corpus fuzz_corpus
 step build-release cargo build --release -p conformance
 # A failed build may leave an older binary behind: never test that one.
@@ -527,6 +548,17 @@ else
     else
         step amqp-broker-pika amqp_broker_run pika
     fi
+fi
+
+# HTTP/2: nghttp, curl and h2load against h2-peer server; h2-peer client
+# against nghttpd, directly and through nghttpx (see h2_steps.sh).
+if [ "$BUILD_OK" != 1 ] || [ ! -x "$H2_PEER" ]; then
+    skip h2-nghttp2 "no fresh $H2_PEER: the release build failed"
+elif [ -n "$NGHTTP2_SKIP" ]; then
+    skip h2-nghttp2 "$NGHTTP2_SKIP"
+else
+    step h2-nghttp2 h2_steps_all "$H2_PEER" "$PEERS/h2"
+    grep -h 'h2load' "$LOGS/h2-nghttp2.log" | sed 's/^/  /'
 fi
 
 # A smoke run only: short timings, no assertions on the figures.
