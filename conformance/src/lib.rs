@@ -9,3 +9,6 @@ pub mod child;
 pub mod fuzzingserver;
 pub mod ws_driver;
 pub mod ws_echo;
+pub mod xmpp_driver;
+pub mod xmpp_scenarios;
+pub mod xmpp_server;
