@@ -325,10 +325,13 @@ impl Element {
         out.put_u8(b'<');
         let mut declare_prefix = None;
         match &self.prefix {
-            Some(p) if p.as_bytes() != b"xml" && !p.is_empty() => {
+            Some(p) if !p.is_empty() => {
                 out.put_slice(p.as_bytes());
                 out.put_u8(b':');
-                if bound(prefixes, p.as_bytes()) != Some(self.ns.as_bytes()) {
+                // `xml` is bound by definition and may not be declared.
+                if p.as_bytes() != b"xml"
+                    && bound(prefixes, p.as_bytes()) != Some(self.ns.as_bytes())
+                {
                     declare_prefix = Some(p.as_bytes());
                 }
             }

@@ -128,3 +128,5 @@ pub fn sasl_scram(data: &[u8]) {
         assert!(ok.is_ok(), "honest exchange failed: {ok:?}");
     }
 }
+
+pub use crate::fuzzing_conn::{conn_client, conn_server};

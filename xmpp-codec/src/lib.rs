@@ -57,6 +57,8 @@ pub mod event;
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing_conn;
 pub mod sasl;
 pub mod stanza;
 pub mod str;

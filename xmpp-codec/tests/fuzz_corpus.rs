@@ -18,6 +18,8 @@ type Target = (&'static str, fn(&[u8]));
 const TARGETS: &[Target] = &[
     ("xmpp_stream", xmpp_codec::fuzzing::stream),
     ("xmpp_sasl_scram", xmpp_codec::fuzzing::sasl_scram),
+    ("xmpp_conn_client", xmpp_codec::fuzzing::conn_client),
+    ("xmpp_conn_server", xmpp_codec::fuzzing::conn_server),
 ];
 
 fn fuzz_dir() -> PathBuf {

@@ -205,6 +205,7 @@ impl Client {
                 username,
                 &self.config.password,
                 &nonce,
+                &self.config.scram_iterations,
             )?;
             core.send(&auth);
             self.phase = Phase::Sasl(s);

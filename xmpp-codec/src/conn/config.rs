@@ -87,6 +87,8 @@ pub struct Common {
     /// Answer iq `get`/`set` requests whose payload namespace is not in
     /// [`Self::iq_namespaces`] with `feature-not-implemented` (RFC 6120
     /// §8.4) instead of reporting them. XEP-0199 pings are always answered.
+    /// Servers answer only requests to their own domain (or with no `to`);
+    /// the rest are reported for routing.
     pub answer_unknown_iq: bool,
     /// Payload namespaces of iq requests the application handles.
     pub iq_namespaces: Vec<String>,
@@ -127,6 +129,9 @@ pub struct ClientConfig {
     /// The SASL mechanisms allowed; the strongest one the server offers is
     /// used (SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN).
     pub mechanisms: Vec<Mechanism>,
+    /// SCRAM iteration counts accepted from the server: too few weaken
+    /// the hash, too many make the client burn CPU.
+    pub scram_iterations: std::ops::RangeInclusive<u32>,
     /// STARTTLS.
     pub tls: TlsPolicy,
     /// Enable XEP-0198 when offered.
@@ -153,6 +158,7 @@ impl ClientConfig {
                 Mechanism::ScramSha1,
                 Mechanism::Plain,
             ],
+            scram_iterations: 4096..=1_000_000,
             tls: TlsPolicy::Required,
             stream_management: true,
             sm_resume: true,

@@ -44,6 +44,10 @@ pub(crate) struct Core {
     pub(crate) sm: Sm,
     pub(crate) iq: IqTracker,
     pub(crate) now: Instant,
+    /// Servers: the domain whose requests the machine answers itself;
+    /// requests addressed elsewhere are the application's to route. `None`
+    /// for a client, to which every request it receives is addressed.
+    pub(crate) local_domain: Option<String>,
     id_counters: Vec<(&'static str, u32)>,
 }
 
@@ -65,6 +69,7 @@ impl Core {
             sm: Sm::default(),
             iq: IqTracker::default(),
             now,
+            local_domain: None,
             id_counters: Vec::new(),
         }
     }
@@ -225,7 +230,13 @@ impl Core {
         };
         match &iq.payload {
             IqPayload::Get(child) | IqPayload::Set(child) => {
-                if child.is("ping", NS_PING) && matches!(iq.payload, IqPayload::Get(_)) {
+                let ours = match (&self.local_domain, &iq.common.to) {
+                    (Some(domain), Some(to)) => to.local().is_none() && to.domain() == domain,
+                    _ => true,
+                };
+                if !ours {
+                    self.event(Event::Iq(el));
+                } else if child.is("ping", NS_PING) && matches!(iq.payload, IqPayload::Get(_)) {
                     let reply = iq.result(None).to_element(&self.content_ns);
                     self.send_reply(&reply);
                 } else if self.common.answer_unknown_iq

@@ -145,7 +145,8 @@ impl Connection {
     #[must_use]
     pub fn server(mut config: ServerConfig, now: Instant) -> Self {
         let common = std::mem::take(&mut config.common);
-        let core = Core::new(common, crate::stanza::NS_CLIENT, now);
+        let mut core = Core::new(common, crate::stanza::NS_CLIENT, now);
+        core.local_domain = Some(config.domain.clone());
         Self::new(core, Machine::Server(Box::new(server::Server::new(config))))
     }
 
@@ -155,6 +156,7 @@ impl Connection {
     pub fn s2s_originating(mut config: S2sConfig, now: Instant) -> Self {
         let common = std::mem::take(&mut config.common);
         let mut core = Core::new(common, crate::stanza::NS_SERVER, now);
+        core.local_domain = Some(config.local_domain.clone());
         let machine = s2s::S2s::originating(config, &mut core);
         Self::new(core, Machine::S2s(Box::new(machine)))
     }
@@ -164,7 +166,8 @@ impl Connection {
     #[must_use]
     pub fn s2s_receiving(mut config: S2sConfig, now: Instant) -> Self {
         let common = std::mem::take(&mut config.common);
-        let core = Core::new(common, crate::stanza::NS_SERVER, now);
+        let mut core = Core::new(common, crate::stanza::NS_SERVER, now);
+        core.local_domain = Some(config.local_domain.clone());
         Self::new(core, Machine::S2s(Box::new(s2s::S2s::receiving(config))))
     }
 

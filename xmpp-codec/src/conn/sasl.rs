@@ -67,6 +67,7 @@ impl ClientSasl {
         username: &str,
         password: &str,
         nonce: &str,
+        iterations: &std::ops::RangeInclusive<u32>,
     ) -> Result<(Self, Element), Error> {
         let m = PREFERENCE
             .into_iter()
@@ -77,7 +78,8 @@ impl ClientSasl {
             })?;
         Ok(match scram_hash(m) {
             Some(hash) => {
-                let mut c = ScramClient::new(hash, username, password, nonce)?;
+                let mut c = ScramClient::new(hash, username, password, nonce)?
+                    .with_iteration_bounds(*iterations.start(), *iterations.end());
                 let first = c.client_first()?;
                 (Self::Scram(Box::new(c)), auth(m.name(), &first))
             }
@@ -209,13 +211,21 @@ mod tests {
             "SCRAM-SHA-256".to_owned(),
         ];
         let all = PREFERENCE;
-        let (_, el) = ClientSasl::start(&all, &offered, "u", "p", "nonce").unwrap();
+        let (_, el) = ClientSasl::start(&all, &offered, "u", "p", "nonce", &(1..=10)).unwrap();
         assert_eq!(el.attr("mechanism"), Some("SCRAM-SHA-256"));
-        let (_, el) = ClientSasl::start(&all, &offered[..2], "u", "p", "nonce").unwrap();
+        let (_, el) = ClientSasl::start(&all, &offered[..2], "u", "p", "nonce", &(1..=10)).unwrap();
         assert_eq!(el.attr("mechanism"), Some("SCRAM-SHA-1"));
-        let (_, el) = ClientSasl::start(&[Mechanism::Plain], &offered, "u", "p", "n").unwrap();
+        let (_, el) =
+            ClientSasl::start(&[Mechanism::Plain], &offered, "u", "p", "n", &(1..=10)).unwrap();
         assert_eq!(el.attr("mechanism"), Some("PLAIN"));
-        let e = ClientSasl::start(&[Mechanism::ScramSha256], &offered[..1], "u", "p", "n");
+        let e = ClientSasl::start(
+            &[Mechanism::ScramSha256],
+            &offered[..1],
+            "u",
+            "p",
+            "n",
+            &(1..=10),
+        );
         assert!(matches!(
             e,
             Err(Error::Sasl {
