@@ -101,7 +101,8 @@ fn roster_push(s: &mut XmppStream, contact: &Jid) -> Result<String, String> {
 }
 
 /// Two resources of one account: the second one's presence reaches the
-/// first (RFC 6121 §4.2.2); a roster set is pushed to both, shows in a
+/// first (RFC 6121 §4.2.2); both ask for the roster, and a roster set is
+/// pushed to both, shows in a
 /// roster get, and is removed again (pushed with `remove`).
 pub(super) fn presence_roster(ctx: &Ctx) -> Outcome {
     let r = (|| {
@@ -116,6 +117,20 @@ pub(super) fn presence_roster(ctx: &Ctx) -> Outcome {
             _ => None,
         })
         .map_err(|e| e.to_string())?;
+        // Pushes go to interested resources: those that asked for the
+        // roster (RFC 6121 §2.1.6).
+        for (n, s) in [&mut r1, &mut r2].into_iter().enumerate() {
+            let get = iq(
+                "get",
+                &format!("roster-init{n}"),
+                None,
+                Element::new("query", NS_ROSTER),
+            );
+            let res = s.iq(&get, WAIT).map_err(|e| e.to_string())?;
+            ensure(res.attr("type") == Some("result"), || {
+                format!("roster get answered with {res}")
+            })?;
+        }
         let contact = match &ctx.peer {
             Some(p) => p.jid.bare(),
             None => format!(
