@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! xmpp-peer client --jid JID --password PW --server HOST:PORT --scenario NAME|all
-//!                  [--peer-jid JID --peer-password PW] [--slixmpp PYTHON]
+//!                  [--peer-jid JID --peer-password PW [--peer-server HOST:PORT]] [--slixmpp PYTHON]
 //!                  [--slixmpp-script PATH] [--ws-url URL] [--smoke-time SECS]
 //! xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [...]
 //!                  [--s2s-listen ADDR --s2s-secret S [--s2s-peer DOMAIN=HOST:PORT]]
@@ -15,6 +15,9 @@
 //! any failure. `--scenario smoke` alone is the minimal client any server
 //! can serve: it exits 0 when the session started and ended cleanly.
 //!
+//! The peer account logs in at `--peer-server` when given: a user of
+//! another, federated, server (the two-user scenarios then cross s2s).
+//!
 //! `server` runs the in-memory c2s server (`conformance::xmpp_server`).
 
 use std::process::ExitCode;
@@ -24,7 +27,7 @@ use conformance::xmpp_scenarios::{self, Account, Ctx, SCENARIOS};
 
 const USAGE: &str = "usage:
   xmpp-peer client --jid JID --password PW --server HOST:PORT --scenario NAME|all
-                   [--peer-jid JID --peer-password PW] [--slixmpp PYTHON]
+                   [--peer-jid JID --peer-password PW [--peer-server HOST:PORT]] [--slixmpp PYTHON]
                    [--slixmpp-script PATH] [--ws-url URL] [--smoke-time SECS]
   xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [...]
                    [--s2s-listen ADDR --s2s-secret S [--s2s-peer DOMAIN=HOST:PORT]...]
@@ -67,6 +70,7 @@ const VALUED: &[&str] = &[
     "--scenario",
     "--peer-jid",
     "--peer-password",
+    "--peer-server",
     "--slixmpp",
     "--slixmpp-script",
     "--ws-url",
@@ -92,7 +96,11 @@ fn parse_flags(args: &[String]) -> Result<Vec<(String, String)>, String> {
 
 fn account(jid: &str, password: String) -> Result<Account, String> {
     let jid = jid.parse().map_err(|e| format!("bad JID {jid:?}: {e}"))?;
-    Ok(Account { jid, password })
+    Ok(Account {
+        jid,
+        password,
+        server: None,
+    })
 }
 
 fn client(args: &[String]) -> ExitCode {
@@ -132,7 +140,10 @@ fn client(args: &[String]) -> ExitCode {
     let mut ctx = Ctx::new(server, main_account);
     match (value("--peer-jid"), value("--peer-password")) {
         (Some(j), Some(p)) => match account(&j, p) {
-            Ok(a) => ctx.peer = Some(a),
+            Ok(mut a) => {
+                a.server = value("--peer-server").filter(|s| !s.is_empty());
+                ctx.peer = Some(a);
+            }
             Err(e) => return usage(&e),
         },
         (None, None) => {}

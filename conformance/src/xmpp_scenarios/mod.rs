@@ -77,6 +77,17 @@ pub struct Account {
     pub jid: Jid,
     /// Its password.
     pub password: String,
+    /// Its server's c2s listener, when not [`Ctx::server`] (a peer on
+    /// another, federated, server).
+    pub server: Option<String>,
+}
+
+impl Account {
+    /// The c2s listener to log in at.
+    #[must_use]
+    pub fn server<'a>(&'a self, ctx: &'a Ctx) -> &'a str {
+        self.server.as_deref().unwrap_or(&ctx.server)
+    }
 }
 
 /// What the scenarios run against.
@@ -183,7 +194,7 @@ impl Ctx {
     ) -> Result<XmppStream, String> {
         let mut cfg = self.config(account)?;
         tweak(&mut cfg);
-        XmppStream::connect(&self.server, cfg, WAIT)
+        XmppStream::connect(account.server(self), cfg, WAIT)
             .map_err(|e| format!("{} logging in: {e}", account.jid))
     }
 

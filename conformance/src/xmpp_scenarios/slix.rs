@@ -27,7 +27,7 @@ fn slixmpp(ctx: &Ctx, account: &Account, args: &[&str]) -> Result<Proc, Outcome>
     cmd.arg(&ctx.slixmpp_script)
         .args(["--jid", &account.jid.to_string()])
         .args(["--password", &account.password])
-        .args(["--server", &ctx.server])
+        .args(["--server", account.server(ctx)])
         .args(["--timeout", &SLIX_TIME.as_secs().to_string()])
         .args(args);
     Proc::start("slixmpp_peer.py", cmd, Some("\"ready\""), WAIT * 2, false).map_err(Outcome::Fail)

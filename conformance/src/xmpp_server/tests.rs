@@ -17,6 +17,7 @@ fn account(jid: &str, password: &str) -> Account {
     Account {
         jid: jid.parse().unwrap(),
         password: password.to_owned(),
+        server: None,
     }
 }
 
