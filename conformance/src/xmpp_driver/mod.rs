@@ -430,3 +430,6 @@ pub fn probe_features(
     let _ = tcp.shutdown(Shutdown::Both);
     result
 }
+
+#[cfg(test)]
+mod tests;

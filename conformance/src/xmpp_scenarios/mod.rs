@@ -25,6 +25,8 @@ mod login;
 mod messaging;
 mod session;
 mod slix;
+#[cfg(test)]
+mod tests;
 
 /// How long one login, response or message may take.
 pub const WAIT: Duration = Duration::from_secs(10);

@@ -13,7 +13,8 @@ use crate::child::Proc;
 /// How long the slixmpp peer may run.
 const SLIX_TIME: Duration = Duration::from_secs(25);
 
-fn slixmpp(ctx: &Ctx, account: &Account, args: &[&str]) -> Result<Proc, Outcome> {
+/// The Python to run the peer with, or why the scenario is skipped.
+fn python(ctx: &Ctx) -> Result<&str, Outcome> {
     let Some(python) = &ctx.python else {
         return Err(Outcome::Skip("needs --slixmpp PYTHON".to_owned()));
     };
@@ -23,6 +24,11 @@ fn slixmpp(ctx: &Ctx, account: &Account, args: &[&str]) -> Result<Proc, Outcome>
             ctx.slixmpp_script.display()
         )));
     }
+    Ok(python)
+}
+
+fn slixmpp(ctx: &Ctx, account: &Account, args: &[&str]) -> Result<Proc, String> {
+    let python = python(ctx).map_err(|o| format!("{o:?}"))?;
     let mut cmd = Command::new(python);
     cmd.arg(&ctx.slixmpp_script)
         .args(["--jid", &account.jid.to_string()])
@@ -30,7 +36,7 @@ fn slixmpp(ctx: &Ctx, account: &Account, args: &[&str]) -> Result<Proc, Outcome>
         .args(["--server", account.server(ctx)])
         .args(["--timeout", &SLIX_TIME.as_secs().to_string()])
         .args(args);
-    Proc::start("slixmpp_peer.py", cmd, Some("\"ready\""), WAIT * 2, false).map_err(Outcome::Fail)
+    Proc::start("slixmpp_peer.py", cmd, Some("\"ready\""), WAIT * 2, false)
 }
 
 /// The JSON lines of `event` the peer printed.
@@ -63,9 +69,12 @@ pub(super) fn slixmpp_recv(ctx: &Ctx) -> Outcome {
         Ok(p) => p,
         Err(o) => return o,
     };
+    if let Err(o) = python(ctx) {
+        return o;
+    }
     let p = match slixmpp(ctx, peer, &["--mode", "echo", "--count", "1"]) {
         Ok(p) => p,
-        Err(o) => return o,
+        Err(e) => return Outcome::Fail(e),
     };
     let r = (|| {
         let ready = events(&p, "ready");
@@ -104,19 +113,15 @@ pub(super) fn slixmpp_send(ctx: &Ctx) -> Outcome {
         Ok(p) => p,
         Err(o) => return o,
     };
-    if ctx.python.is_none() {
-        return Outcome::Skip("needs --slixmpp PYTHON".to_owned());
+    if let Err(o) = python(ctx) {
+        return o;
     }
     let r = (|| {
         let mut s = ctx.connect(&ctx.account)?;
         s.send(&presence()).map_err(|e| e.to_string())?;
         let me = s.jid().cloned().ok_or("no bound JID")?.to_string();
         let text = ctx.token("from slixmpp");
-        let p = match slixmpp(ctx, peer, &["--mode", "send", "--to", &me, "--body", &text]) {
-            Ok(p) => p,
-            Err(Outcome::Fail(e)) => return Err(e),
-            Err(o) => return Err(format!("{o:?}")),
-        };
+        let p = slixmpp(ctx, peer, &["--mode", "send", "--to", &me, "--body", &text])?;
         let m = wait_message(&mut s, &text, WAIT)?;
         let from = m.attr("from").unwrap_or_default().to_owned();
         ensure(from.starts_with(&peer.jid.bare().to_string()), || {
