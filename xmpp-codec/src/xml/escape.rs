@@ -4,7 +4,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::error::Error;
-use crate::xml::scan::resolve_ref;
+use crate::xml::chars::resolve_ref;
 
 /// Appends `s` as character data: `&`, `<` and `>` escaped (`>` too, so
 /// `]]>` never appears), `\r` as a reference so it survives line-end
