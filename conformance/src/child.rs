@@ -79,12 +79,15 @@ impl Proc {
             let (out, tx, ready) = (Arc::clone(&output), tx.clone(), ready.map(str::to_owned));
             thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if ready.as_deref().is_some_and(|r| line.contains(r)) {
-                        let _ = tx.send(());
-                    }
+                    // The line is kept before readiness is signalled, so
+                    // the caller finds it in `output()`.
+                    let is_ready = ready.as_deref().is_some_and(|r| line.contains(r));
                     if let Ok(mut o) = out.lock() {
                         o.push_str(&line);
                         o.push('\n');
+                    }
+                    if is_ready {
+                        let _ = tx.send(());
                     }
                 }
             });

@@ -10,3 +10,6 @@ pub mod fuzzingserver;
 pub mod h2_peer;
 pub mod ws_driver;
 pub mod ws_echo;
+pub mod xmpp_driver;
+pub mod xmpp_scenarios;
+pub mod xmpp_server;

@@ -261,6 +261,18 @@ impl WsStream {
         self.tcp.peer_addr()
     }
 
+    /// Sets how long one socket read in [`Self::next_event`] may block (a
+    /// shorter read ends that call with [`DriverError::Timeout`]; the
+    /// connection's state is kept, so it can be called again).
+    pub fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
+        self.tcp.set_read_timeout(Some(timeout))
+    }
+
+    /// Shuts the socket down without waiting for anything.
+    pub fn shutdown(&self) {
+        let _ = self.tcp.shutdown(Shutdown::Both);
+    }
+
     /// Writes out everything the connection has queued.
     pub fn flush(&mut self) -> Result<(), DriverError> {
         while let Some(bytes) = self.conn.poll_transmit() {
