@@ -210,7 +210,9 @@ pub struct Config {
     /// at once; more are refused with REFUSED_STREAM. Default 100.
     pub max_concurrent_streams: u32,
     /// Our SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window,
-    /// at most 2^31 - 1. Default 65535.
+    /// at most 2^31 - 1, in force once the peer acknowledges our SETTINGS
+    /// (until then the larger of it and 65535 is accepted, §6.9.2).
+    /// Default 65535.
     pub initial_window_size: u32,
     /// The connection's receive window, raised from 65535 by a
     /// WINDOW_UPDATE after our SETTINGS (§6.9.2). Default 1 MiB.

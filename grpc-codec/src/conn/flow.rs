@@ -73,11 +73,27 @@ impl RecvWindow {
     /// Takes a frame of `len` flow-controlled bytes, `false` (changing
     /// nothing) if the window does not allow it.
     pub(super) fn consume(&mut self, len: u32) -> bool {
-        if i64::from(len) > self.available {
+        self.consume_with_slack(len, 0)
+    }
+
+    /// As [`RecvWindow::consume`], allowing `slack` bytes the peer may add
+    /// to the window before we know it has (a larger initial window we
+    /// sent, not yet acknowledged); the window may go negative until
+    /// [`RecvWindow::resize`] adds them.
+    pub(super) fn consume_with_slack(&mut self, len: u32, slack: i64) -> bool {
+        if i64::from(len) > self.available.saturating_add(slack.max(0)) {
             return false;
         }
         self.available -= i64::from(len);
         true
+    }
+
+    /// A new initial window `target` in force (§6.9.2): the peer's window
+    /// moved by `delta`, maybe below zero, and refills now aim at
+    /// `target`.
+    pub(super) fn resize(&mut self, target: u32, delta: i64) {
+        self.target = target.min(MAX_WINDOW_SIZE);
+        self.available = self.available.saturating_add(delta);
     }
 
     /// Gives back `n` consumed bytes; returns the WINDOW_UPDATE increment
@@ -145,6 +161,7 @@ impl Connection {
             frame: FrameType::DATA,
             stream: id,
         };
+        let slack = self.recv_window_slack();
         let Some(s) = self.streams.map.get_mut(&id).filter(|s| s.recv_open()) else {
             // Discarded DATA still gives its connection window back.
             self.release_connection(len);
@@ -159,7 +176,7 @@ impl Connection {
                 None => self.stream_error(id, ErrorCode::STREAM_CLOSED, closed),
             };
         };
-        let window = s.recv_window.available();
+        let window = s.recv_window.available().saturating_add(slack);
         let data_len = d.data.len() as u64;
         let received = s.received.saturating_add(data_len);
         let problem = if s.recv_phase == RecvPhase::Head {
@@ -167,7 +184,7 @@ impl Connection {
                 ErrorCode::PROTOCOL_ERROR,
                 Reason::Malformed("DATA before the response head (§8.1)"),
             ))
-        } else if !s.recv_window.consume(len) {
+        } else if !s.recv_window.consume_with_slack(len, slack) {
             Some((
                 ErrorCode::FLOW_CONTROL_ERROR,
                 Reason::WindowExceeded { len, window },

@@ -158,7 +158,7 @@ impl Connection {
             Ok(f) => f,
             Err(e) => return self.stream_error(id, ErrorCode::PROTOCOL_ERROR, Reason::Hpack(e)),
         };
-        let limit = self.config.max_concurrent_streams;
+        let limit = self.recv_stream_limit();
         if self.streams.peer_active >= usize::try_from(limit).unwrap_or(usize::MAX) {
             return self.stream_error(
                 id,
@@ -176,7 +176,7 @@ impl Connection {
         }
         let mut s = Stream::new(
             self.peer.initial_window_size,
-            self.local.initial_window_size,
+            self.acked.initial_window_size,
             RecvPhase::Body,
         );
         s.content_length = content_length;

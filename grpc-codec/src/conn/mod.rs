@@ -118,12 +118,16 @@ pub struct Connection {
     /// Answers queued in `out` since the last `poll_transmit`.
     pending_control: usize,
     events: VecDeque<Event>,
-    /// What we advertise, and the peer's settings in force.
+    /// What we advertise (the latest SETTINGS we sent), and the peer's
+    /// settings in force.
     local: Settings,
     peer: Settings,
-    /// Deadlines of our SETTINGS frames awaiting ACK, oldest first.
-    unacked: VecDeque<Option<Instant>>,
-    local_acked: bool,
+    /// Our settings the peer has acknowledged (the defaults until it
+    /// does): what it is sure to follow (§6.5.3).
+    acked: Settings,
+    /// Our SETTINGS frames awaiting ACK, oldest first: the deadline of
+    /// each and the settings its ACK puts in force.
+    unacked: VecDeque<(Option<Instant>, Settings)>,
     streams: Streams,
     send_window: SendWindow,
     recv_window: RecvWindow,
@@ -167,8 +171,14 @@ impl Connection {
             events: VecDeque::new(),
             local,
             peer: Settings::default(),
+            // Refusing a stream is always allowed (§5.1.2), so our first
+            // stream limit holds from the start, not "unlimited" until
+            // the peer acknowledges it.
+            acked: Settings {
+                max_concurrent_streams: local.max_concurrent_streams,
+                ..Settings::default()
+            },
             unacked: VecDeque::new(),
-            local_acked: false,
             streams: Streams::new(
                 role == Role::Client,
                 config.initial_stream_id,
@@ -191,7 +201,8 @@ impl Connection {
         }
         c.write(&Frame::Settings(c.config.settings_frame()));
         c.unacked
-            .push_back(now.checked_add(c.config.settings_timeout));
+            .push_back((now.checked_add(c.config.settings_timeout), local));
+        c.apply_recv_limits();
         if let Some(inc) = c.recv_window.take_update(1) {
             c.write_window_update(StreamId::ZERO, inc);
         }
@@ -232,7 +243,8 @@ impl Connection {
         self.error.as_ref()
     }
 
-    /// The settings we advertise.
+    /// The settings we advertise: the latest we sent, in force for what
+    /// we accept once the peer acknowledges them (§6.5.3).
     #[must_use]
     pub const fn local_settings(&self) -> &Settings {
         &self.local
@@ -320,7 +332,7 @@ impl Connection {
         if self.check_live().is_err() {
             return None;
         }
-        let settings = self.unacked.front().copied().flatten();
+        let settings = self.unacked.front().and_then(|&(d, _)| d);
         let streams = self.streams.map.values().filter_map(|s| s.deadline);
         let shutdown = self.goaway.ping_deadline();
         settings.into_iter().chain(streams).chain(shutdown).min()
@@ -338,8 +350,7 @@ impl Connection {
         if self
             .unacked
             .front()
-            .copied()
-            .flatten()
+            .and_then(|&(d, _)| d)
             .is_some_and(|d| now >= d)
         {
             let _ = self.fail(Error::connection(

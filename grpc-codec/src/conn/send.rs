@@ -48,7 +48,7 @@ impl Connection {
         self.write_headers(id, &fields, end_stream);
         let mut s = Stream::new(
             self.peer.initial_window_size,
-            self.local.initial_window_size,
+            self.acked.initial_window_size,
             RecvPhase::Head,
         );
         s.head_request = &request.method[..] == b"HEAD";

@@ -73,7 +73,7 @@ fn settings_ack_brings_our_table_size_into_force() {
         ..Config::default()
     };
     let (s, _) = server(cfg);
-    assert!(s.local_acked);
+    assert_eq!(s.acked.header_table_size, 256);
     assert_eq!(s.hpack_decoder.max_table_size(), 256);
     assert!(s.unacked.is_empty());
     assert_eq!(s.poll_timeout(), None);

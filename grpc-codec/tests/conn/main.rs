@@ -14,6 +14,7 @@ mod conn_support;
 mod exchange;
 mod rules;
 mod settings_flow;
+mod settings_update;
 mod shutdown;
 
 use bytes::Bytes;

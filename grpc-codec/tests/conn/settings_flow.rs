@@ -161,18 +161,30 @@ fn zero_window_increment_stream_vs_connection() {
 
 #[test]
 fn flow_control_violations() {
-    // More DATA than the stream window: stream error; than the connection
-    // window: connection error.
+    // More DATA than the stream window, once the peer has acknowledged
+    // it: stream error; than the connection window: connection error.
     let small = Config {
         initial_window_size: 10,
         connection_window_size: 65_535,
         ..Config::default()
     };
     let mut p = RawPeer::client();
-    p.request(1, false).data(1, b"0123456789x", false);
+    p.frame(Frame::Settings(SettingsFrame::ack()))
+        .request(1, false)
+        .data(1, b"0123456789x", false);
     let (r, _, out) = server_after(small, &p.take());
     r.unwrap();
     assert_eq!(resets(&out), vec![(1, ErrorCode::FLOW_CONTROL_ERROR)]);
+    // Before the ACK the peer may still use the default 65535 (§6.9.2).
+    let mut p = RawPeer::client();
+    p.request(1, false).data(1, b"0123456789x", false);
+    let (r, ev, out) = server_after(small, &p.take());
+    r.unwrap();
+    assert!(resets(&out).is_empty());
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Data { data, .. } if data.len() == 11))
+    );
     let mut p = RawPeer::client();
     p.frame(Frame::Settings(SettingsFrame::new(vec![Setting::new(
         SettingId::MAX_FRAME_SIZE,
