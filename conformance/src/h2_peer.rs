@@ -201,7 +201,11 @@ impl Io {
             .max(Duration::from_millis(1));
         self.tcp.set_read_timeout(Some(wait))?;
         match self.tcp.read(&mut self.buf) {
-            Ok(0) => Ok(false),
+            Ok(0) => {
+                // Open streams end as resets; no GOAWAY first is an error.
+                let _ = self.conn.handle_eof();
+                Ok(false)
+            }
             Ok(n) => {
                 let data = self.buf.get(..n).unwrap_or_default();
                 // A failure queues GOAWAY and shows as Event::Closed.

@@ -218,6 +218,16 @@ pub enum Reason {
         /// The limit.
         limit: u32,
     },
+    /// The peer closed the transport without ending the connection
+    /// cleanly (§6.8: GOAWAY first, no stream left, no frame cut short).
+    UnexpectedEof {
+        /// Whether a GOAWAY went either way before.
+        goaway: bool,
+        /// Streams still open.
+        open_streams: usize,
+        /// Input ended inside a frame, a field block or the preface.
+        partial_frame: bool,
+    },
     /// Answers owed to the peer (SETTINGS and PING ACKs, RST_STREAM) pile
     /// up unsent beyond [`Limits::max_pending_control`](crate::Limits) or
     /// [`Limits::max_queued_output`](crate::Limits): the peer does not
@@ -306,6 +316,24 @@ impl std::fmt::Display for Reason {
             ),
             Self::EmptyFrameFlood { limit } => {
                 write!(f, "more than {limit} empty DATA frames in a row (§10.5)")
+            }
+            Self::UnexpectedEof {
+                goaway,
+                open_streams,
+                partial_frame,
+            } => {
+                f.write_str(if *goaway {
+                    "transport closed after GOAWAY"
+                } else {
+                    "transport closed without GOAWAY (§6.8)"
+                })?;
+                if *open_streams > 0 {
+                    write!(f, " with {open_streams} streams open")?;
+                }
+                if *partial_frame {
+                    f.write_str(" inside a frame")?;
+                }
+                Ok(())
             }
             Self::ControlFlood { frames, bytes } => write!(
                 f,

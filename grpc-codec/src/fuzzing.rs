@@ -207,6 +207,14 @@ fn drive<'a>(
             break;
         }
     }
+    if run.error.is_none() {
+        // The transport ends: whatever state the input left, the
+        // connection is over afterwards.
+        let r = conn.handle_eof();
+        run.events.extend(std::iter::from_fn(|| conn.poll_event()));
+        assert!(conn.is_closed(), "open after EOF");
+        assert_eq!(conn.handle_eof(), r, "EOF is not sticky");
+    }
     let closed = run
         .events
         .iter()

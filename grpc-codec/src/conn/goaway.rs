@@ -1,6 +1,7 @@
 //! GOAWAY (RFC 9113 §6.8): the peer's, which refuses our streams above
 //! its last stream id, and ours: graceful shutdown (a server's in two
-//! phases, §6.8's advice), draining, and abort.
+//! phases, §6.8's advice), draining, and abort; and the end of the
+//! transport, clean after GOAWAY or not.
 
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use bytes::Bytes;
 
 use super::stream::Gone;
 use super::{Connection, Event, Phase, Role};
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, Reason};
 use crate::frame::{Frame, GoAway, Ping, StreamId};
 
 /// The PING a server's graceful shutdown sends after its first GOAWAY: its
@@ -151,6 +152,67 @@ impl Connection {
             error: None,
         });
         Ok(())
+    }
+
+    /// The transport is closed: the peer's end of it returned EOF (or
+    /// failed). Call it once reading is over. Streams still open are
+    /// reported [`Event::Reset`] with CANCEL (`by_peer`) and the
+    /// connection is over, [`Event::Closed`] reported once. After a GOAWAY
+    /// either way with no stream left this is how a connection ends and
+    /// returns `Ok`; otherwise the peer vanished (no GOAWAY, streams cut
+    /// off, or a frame cut short): a connection error CANCEL,
+    /// [`Reason::UnexpectedEof`](crate::Reason), sticky like any other.
+    /// Nothing is queued for the peer; frames queued before stay
+    /// available from `poll_transmit` for a half-closed transport. Once
+    /// closed, it does nothing (or returns the earlier error).
+    pub fn handle_eof(&mut self) -> Result<(), crate::Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.phase == Phase::Closed {
+            return Ok(());
+        }
+        let open: Vec<StreamId> = self.streams.map.keys().copied().collect();
+        let partial = !self.inbuf.is_empty() || self.block.is_some();
+        let goaway = self.goaway.going_away();
+        for &stream in &open {
+            self.events.push_back(Event::Reset {
+                stream,
+                code: ErrorCode::CANCEL,
+                by_peer: true,
+            });
+        }
+        self.end();
+        if goaway && open.is_empty() && !partial {
+            let code = self
+                .goaway
+                .received
+                .or(self.goaway.sent)
+                .map_or(ErrorCode::NO_ERROR, |(_, c)| c);
+            self.events.push_back(Event::Closed {
+                code,
+                reason: "transport closed after GOAWAY".to_owned(),
+                by_peer: true,
+                error: None,
+            });
+            return Ok(());
+        }
+        let e = crate::Error::connection(
+            ErrorCode::CANCEL,
+            Reason::UnexpectedEof {
+                goaway,
+                open_streams: open.len(),
+                partial_frame: partial,
+            },
+        );
+        self.error = Some(e.clone());
+        self.events.push_back(Event::Closed {
+            code: e.code(),
+            reason: e.to_string(),
+            by_peer: true,
+            error: Some(e.clone()),
+        });
+        Err(e)
     }
 
     /// Once GOAWAY went either way and no stream is left, the connection

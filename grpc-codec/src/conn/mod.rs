@@ -4,7 +4,8 @@
 //! Feed bytes read from the transport to [`Connection::handle_input`] with
 //! the current time, act on [`Connection::poll_event`], write out what
 //! [`Connection::poll_transmit`] returns, and call
-//! [`Connection::handle_timeout`] when [`Connection::poll_timeout`] says.
+//! [`Connection::handle_timeout`] when [`Connection::poll_timeout`] says;
+//! when the transport reaches EOF, call [`Connection::handle_eof`].
 //! The connection sends the preface and SETTINGS (§3.4), acknowledges the
 //! peer's, answers PINGs, keeps both sides' flow-control windows (§5.2)
 //! and refills ours, tracks every stream's state (§5.1), checks HTTP

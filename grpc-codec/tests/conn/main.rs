@@ -11,6 +11,7 @@
 #[path = "../conn_support/mod.rs"]
 mod conn_support;
 
+mod eof;
 mod exchange;
 mod rules;
 mod settings_flow;
