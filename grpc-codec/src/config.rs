@@ -159,8 +159,11 @@ pub struct Limits {
     /// Consecutive empty DATA frames without END_STREAM tolerated
     /// (CVE-2019-9518). Default 100.
     pub max_empty_frames: u32,
-    /// Closed and reset streams remembered, so late frames on them get the
-    /// right answer (§5.1); older ones are forgotten. Default 256.
+    /// Closed and reset streams whose ending is remembered, so late frames
+    /// on them get the right answer (§5.1), and as many ranges of ids the
+    /// peer skipped (§5.1.1). That an id is closed is always known; a
+    /// HEADERS on a forgotten one is a stream error STREAM_CLOSED.
+    /// Default 256.
     pub max_closed_streams: usize,
     /// Our PINGs awaiting an ACK. Default 16.
     pub max_pings_in_flight: usize,

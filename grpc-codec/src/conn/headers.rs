@@ -99,7 +99,11 @@ impl Connection {
     /// HEADERS on a closed stream (§5.1): dropped if we reset it lately
     /// (it may have been in flight), a stream error STREAM_CLOSED after a
     /// reset, a connection error STREAM_CLOSED if it ended normally,
-    /// PROTOCOL_ERROR for a peer id below its latest (§5.1.1).
+    /// PROTOCOL_ERROR for a peer id it skipped, which it can no longer
+    /// open (§5.1.1). Every id at or below the highest used that is not
+    /// open is closed; only how it ended is remembered for a bounded
+    /// number of streams, and a stream error STREAM_CLOSED answers one
+    /// that is forgotten.
     fn headers_on_closed(&mut self, id: StreamId) -> Result<(), Error> {
         let closed = Error::connection(
             ErrorCode::STREAM_CLOSED,
@@ -119,11 +123,17 @@ impl Connection {
                 },
             ),
             Some(Gone::Closed) => Err(closed),
-            None if self.streams.is_local(id) => Err(closed),
-            None => Err(Error::connection(
-                ErrorCode::PROTOCOL_ERROR,
-                Reason::StreamIdReused(id),
-            )),
+            None if !self.streams.is_local(id) && self.streams.was_skipped(id) => Err(
+                Error::connection(ErrorCode::PROTOCOL_ERROR, Reason::StreamIdReused(id)),
+            ),
+            None => self.stream_error(
+                id,
+                ErrorCode::STREAM_CLOSED,
+                Reason::StreamClosed {
+                    frame: FrameType::HEADERS,
+                    stream: id,
+                },
+            ),
         }
     }
 
@@ -145,7 +155,7 @@ impl Connection {
                 },
             ));
         }
-        self.streams.last_peer = id;
+        self.streams.open_peer(id);
         if self.goaway.refuses(id) {
             let until = self.reset_until();
             self.streams.remember(id, Gone::ResetByUs(until));

@@ -157,6 +157,9 @@ pub(super) struct Streams {
     pub(super) peer_active: usize,
     /// Recently ended streams, oldest first, bounded.
     gone: VecDeque<(StreamId, Gone)>,
+    /// Ids the peer skipped, implicitly closed without being opened
+    /// (§5.1.1), as inclusive ranges, oldest first, bounded like `gone`.
+    skipped: VecDeque<(u32, u32)>,
     max_gone: usize,
     /// Whether we are the client (odd ids are ours).
     client: bool,
@@ -180,6 +183,7 @@ impl Streams {
             local_active: 0,
             peer_active: 0,
             gone: VecDeque::new(),
+            skipped: VecDeque::new(),
             max_gone: max_gone.max(1),
             client,
         }
@@ -210,6 +214,31 @@ impl Streams {
             None if id.is_zero() || self.is_idle(id) => StreamState::Idle,
             None => StreamState::Closed,
         }
+    }
+
+    /// The peer opens `id`, above its last: the ids it skipped are closed
+    /// without having been opened (§5.1.1).
+    pub(super) fn open_peer(&mut self, id: StreamId) {
+        let first = if self.last_peer.is_zero() {
+            if self.client { 2 } else { 1 }
+        } else {
+            self.last_peer.value().saturating_add(2)
+        };
+        let last = id.value().saturating_sub(2);
+        if first <= last {
+            if self.skipped.len() >= self.max_gone {
+                self.skipped.pop_front();
+            }
+            self.skipped.push_back((first, last));
+        }
+        self.last_peer = id;
+    }
+
+    /// Whether the peer skipped `id` (closed, not idle) without opening
+    /// it, as far as we remember.
+    pub(super) fn was_skipped(&self, id: StreamId) -> bool {
+        let v = id.value();
+        self.skipped.iter().any(|&(a, b)| a <= v && v <= b)
     }
 
     /// How `id` (closed, not idle) ended, if it is still remembered.
@@ -271,6 +300,7 @@ impl Streams {
         self.local_active = 0;
         self.peer_active = 0;
         self.gone.clear();
+        self.skipped.clear();
     }
 }
 
@@ -314,5 +344,22 @@ mod tests {
         assert_eq!(s.gone(StreamId::new(3), t), Some(Gone::Reset));
         assert_eq!(s.state(StreamId::new(5)), StreamState::Closed);
         assert_eq!(s.state(StreamId::new(9)), StreamState::Idle);
+    }
+
+    #[test]
+    fn skipped_ids_are_remembered_bounded() {
+        let mut s = Streams::new(false, None, 2);
+        s.open_peer(StreamId::new(1));
+        s.open_peer(StreamId::new(7));
+        assert!(s.was_skipped(StreamId::new(3)) && s.was_skipped(StreamId::new(5)));
+        assert!(!s.was_skipped(StreamId::new(1)) && !s.was_skipped(StreamId::new(7)));
+        s.open_peer(StreamId::new(11));
+        s.open_peer(StreamId::new(13));
+        s.open_peer(StreamId::new(17));
+        assert!(!s.was_skipped(StreamId::new(3)), "forgotten");
+        assert!(s.was_skipped(StreamId::new(9)) && s.was_skipped(StreamId::new(15)));
+        let mut first = Streams::new(false, None, 2);
+        first.open_peer(StreamId::new(5));
+        assert!(first.was_skipped(StreamId::new(1)));
     }
 }

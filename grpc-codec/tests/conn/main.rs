@@ -11,6 +11,7 @@
 #[path = "../conn_support/mod.rs"]
 mod conn_support;
 
+mod closed_ids;
 mod eof;
 mod exchange;
 mod rules;
