@@ -237,6 +237,13 @@ pub struct Config {
     /// the right one. For tests and for resuming numbering (as h2's
     /// `initial_stream_id`).
     pub initial_stream_id: Option<u32>,
+    /// Server: once a response has ended while the request is still
+    /// arriving, send RST_STREAM(NO_ERROR) so the client stops sending
+    /// its body (§8.1), as nghttp2 and grpc-go do; the application sees
+    /// [`Event::Reset`](crate::Event) with NO_ERROR and no more DATA.
+    /// Clients keep the complete response (§8.1 forbids discarding it).
+    /// Default on.
+    pub reset_after_response: bool,
     /// Advertise and accept gRPC "true binary" metadata (grpc-core's
     /// setting 0xfe03 = 1): values of `-bin` fields that start with 0x00
     /// are raw bytes, exempt from the value rules of §8.2.1. Default off.
@@ -257,6 +264,7 @@ impl Default for Config {
             settings_timeout: Duration::from_secs(10),
             reset_stream_duration: Duration::from_secs(30),
             initial_stream_id: None,
+            reset_after_response: true,
             grpc_true_binary: false,
             limits: Limits::default(),
         }

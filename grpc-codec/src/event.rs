@@ -142,8 +142,11 @@ pub enum Event {
         headers: Vec<Header>,
     },
     /// `stream` was reset: by the peer's RST_STREAM (`by_peer`), by us for
-    /// a peer's stream error (§5.4.2), or by the peer's GOAWAY not covering
-    /// it (code REFUSED_STREAM: not processed, safe to retry, §8.7).
+    /// a peer's stream error (§5.4.2), by the peer's GOAWAY not covering
+    /// it (code REFUSED_STREAM: not processed, safe to retry, §8.7), by us
+    /// with NO_ERROR after a complete response to a request still arriving
+    /// ([`Config::reset_after_response`](crate::Config)), or by the end of
+    /// the transport (CANCEL).
     Reset {
         /// The stream.
         stream: StreamId,

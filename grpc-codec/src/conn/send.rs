@@ -99,7 +99,7 @@ impl Connection {
                 SendPhase::Body
             };
         }
-        self.remove_if_closed(stream);
+        self.after_send(stream);
         Ok(())
     }
 
@@ -236,7 +236,7 @@ impl Connection {
             }
         }
         for id in ready {
-            self.remove_if_closed(id);
+            self.after_send(id);
         }
         if self.send_buffered <= self.config.limits.max_send_buffer / 2 {
             for (&stream, s) in &mut self.streams.map {

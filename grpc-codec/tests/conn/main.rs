@@ -12,6 +12,7 @@
 mod conn_support;
 
 mod closed_ids;
+mod early_response;
 mod eof;
 mod exchange;
 mod rules;
