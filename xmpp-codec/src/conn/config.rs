@@ -87,8 +87,9 @@ pub struct Common {
     /// Answer iq `get`/`set` requests whose payload namespace is not in
     /// [`Self::iq_namespaces`] with `feature-not-implemented` (RFC 6120
     /// §8.4) instead of reporting them. XEP-0199 pings are always answered.
-    /// Servers answer only requests to their own domain (or with no `to`);
-    /// the rest are reported for routing.
+    /// Servers answer (pings included) only requests to their own domain,
+    /// with no `to`, or to the sender's own bare JID; the rest are
+    /// reported as [`Event::Iq`](crate::Event::Iq) for routing.
     pub answer_unknown_iq: bool,
     /// Payload namespaces of iq requests the application handles.
     pub iq_namespaces: Vec<String>,

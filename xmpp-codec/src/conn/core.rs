@@ -230,8 +230,16 @@ impl Core {
         };
         match &iq.payload {
             IqPayload::Get(child) | IqPayload::Set(child) => {
+                // A server answers for itself (no `to`, its domain) and on
+                // behalf of the sender's own account (its bare JID, RFC 6120
+                // §10.3.3); requests to anyone else are the application's
+                // to route (RFC 6121 §8.5), pings included.
                 let ours = match (&self.local_domain, &iq.common.to) {
-                    (Some(domain), Some(to)) => to.local().is_none() && to.domain() == domain,
+                    (Some(domain), Some(to)) => {
+                        (to.local().is_none() && to.domain() == domain)
+                            || (to.resource().is_none()
+                                && self.jid.as_ref().is_some_and(|j| j.bare() == *to))
+                    }
                     _ => true,
                 };
                 if !ours {

@@ -2,6 +2,7 @@ use std::time::{Duration, Instant};
 
 use super::{Pair, bodies, client_config, message, server_config};
 use crate::config::Framing;
+use crate::conn::core::NS_PING;
 use crate::conn::{Connection, TlsOffer, TlsPolicy};
 use crate::element::Element;
 use crate::event::{AuthRequest, CloseReason, Event};
@@ -296,4 +297,84 @@ fn legacy_session_when_not_optional() {
     assert!(!c2.is_online());
     c2.handle_input(b"<iq type='result' id='s1'/>").unwrap();
     assert!(c2.is_online());
+}
+
+/// An iq `get` with `child` to `to` (none if empty).
+fn iq_get(id: &'static str, to: &str, child: Element) -> Element {
+    let mut iq = Iq::new(id, IqPayload::Get(child));
+    if !to.is_empty() {
+        iq.common.to = Some(to.parse().unwrap());
+    }
+    iq.to_element(&"jabber:client".into())
+}
+
+/// Sends `iq` from the client; what the server application saw of it and
+/// the answer the client got, if any.
+fn server_side(p: &mut Pair, iq: &Element) -> (Option<Element>, Option<Element>) {
+    let id = iq.attr("id").unwrap().to_owned();
+    p.c.send_stanza(iq).unwrap();
+    p.run();
+    let routed = p.sev.iter().find_map(|e| match e {
+        Event::Iq(el) if el.attr("id") == Some(id.as_str()) => Some(el.clone()),
+        _ => None,
+    });
+    let answer = p.cev.iter().find_map(|e| match e {
+        Event::IqResponse { id: i, element } if i.as_str() == id => Some(element.clone()),
+        _ => None,
+    });
+    (routed, answer)
+}
+
+#[test]
+fn server_answers_only_pings_addressed_to_itself() {
+    let mut p = Pair::with_mechanisms(&[Mechanism::Plain]);
+    p.run();
+    let ping = || Element::new("ping", NS_PING);
+    for (id, to) in [
+        ("own-none", ""),
+        ("own-domain", "example.com"),
+        ("own-bare", "juliet@example.com"),
+    ] {
+        let (routed, answer) = server_side(&mut p, &iq_get(id, to, ping()));
+        assert!(routed.is_none(), "{to}");
+        assert_eq!(answer.unwrap().attr("type"), Some("result"), "{to}");
+    }
+    // Another client, a JID that may not exist, another server, the
+    // sender's other resource: the application routes them.
+    for (id, to) in [
+        ("c2c", "romeo@example.com/orchard"),
+        ("nobody", "nobody@example.com"),
+        ("remote", "other.org"),
+        ("remote-user", "romeo@other.org"),
+        ("own-full", "juliet@example.com/other"),
+    ] {
+        let (routed, answer) = server_side(&mut p, &iq_get(id, to, ping()));
+        let routed = routed.unwrap_or_else(|| panic!("{to} not routed"));
+        assert_eq!(routed.attr("to"), Some(to));
+        assert_eq!(routed.attr("from"), Some("juliet@example.com/balcony"));
+        assert!(answer.is_none(), "{to} answered by the machine");
+    }
+}
+
+#[test]
+fn unknown_iqs_to_others_are_routed_not_refused() {
+    let mut p = Pair::with_mechanisms(&[Mechanism::Plain]);
+    p.run();
+    let version = || Element::new("query", "jabber:iq:version");
+    let (routed, answer) = server_side(&mut p, &iq_get("v-other", "romeo@example.com", version()));
+    assert!(routed.is_some() && answer.is_none());
+    for (id, to) in [("v-own", "juliet@example.com"), ("v-none", "")] {
+        let (routed, answer) = server_side(&mut p, &iq_get(id, to, version()));
+        assert!(routed.is_none(), "{to}");
+        let answer = answer.unwrap();
+        assert_eq!(answer.attr("type"), Some("error"));
+        let err = answer.child("error", "jabber:client").unwrap();
+        assert!(
+            err.child(
+                "feature-not-implemented",
+                crate::stanza::error::NS_STANZA_ERRORS
+            )
+            .is_some()
+        );
+    }
 }
