@@ -101,3 +101,76 @@ fn renamespace_moves_only_the_content_namespace() {
     );
     assert_eq!(s.attr("to"), Some("a@b"));
 }
+
+/// Pings from alice: the answer's type and stanza error condition.
+fn ping_answer(
+    s: &mut crate::xmpp_driver::XmppStream,
+    to: &str,
+) -> (Option<String>, Option<String>) {
+    let to: xmpp_codec::stanza::jid::Jid = to.parse().unwrap();
+    let id = s.conn().send_ping(Some(&to)).unwrap();
+    let res = s
+        .wait(
+            std::time::Duration::from_secs(10),
+            "the pong",
+            |e| match e {
+                xmpp_codec::Event::IqResponse { id: got, element } if *got == id => {
+                    Some(element.clone())
+                }
+                _ => None,
+            },
+        )
+        .unwrap();
+    let condition = res
+        .children()
+        .find(|c| c.name() == "error")
+        .and_then(|e| e.children().next().map(|c| c.name().to_owned()));
+    (res.attr("type").map(str::to_owned), condition)
+}
+
+#[test]
+fn iqs_to_other_jids_are_routed_or_refused() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use crate::xmpp_driver::{XmppStream, client_config};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let h = super::spawn(listener, "localhost", &users()).unwrap();
+    let addr = h.addr.to_string();
+    let t = Duration::from_secs(10);
+    let connect = |jid: &str, pw: &str| {
+        XmppStream::connect(&addr, client_config(jid.parse().unwrap(), pw), t).unwrap()
+    };
+    let mut alice = connect("alice@localhost/a", "pw-a");
+    // Bob's client answers pings itself, on its own thread.
+    let mut bob = connect("bob@localhost/b", "pw-b");
+    let stop = Arc::new(AtomicBool::new(false));
+    let bob_stop = Arc::clone(&stop);
+    let bob_thread = std::thread::spawn(move || {
+        while !bob_stop.load(Ordering::Relaxed) {
+            match bob.next_event(Duration::from_millis(50)) {
+                Ok(_) | Err(crate::xmpp_driver::XmppError::Timeout(_)) => {}
+                Err(e) => panic!("bob: {e}"),
+            }
+        }
+    });
+    let result = (Some("result".to_owned()), None);
+    let refused = (
+        Some("error".to_owned()),
+        Some("service-unavailable".to_owned()),
+    );
+    // Routed to bob's session, answered by bob's client.
+    assert_eq!(ping_answer(&mut alice, "bob@localhost/b"), result);
+    // Answered by the server itself, for itself or alice's account.
+    assert_eq!(ping_answer(&mut alice, "localhost"), result);
+    assert_eq!(ping_answer(&mut alice, "alice@localhost"), result);
+    // No such user, no such resource, another account's bare JID
+    // (RFC 6121 §8.5.1, §8.5.3.2.2, §8.5.2.1.1): service-unavailable.
+    assert_eq!(ping_answer(&mut alice, "nobody@localhost"), refused);
+    assert_eq!(ping_answer(&mut alice, "bob@localhost/gone"), refused);
+    assert_eq!(ping_answer(&mut alice, "bob@localhost"), refused);
+    stop.store(true, Ordering::Relaxed);
+    bob_thread.join().unwrap();
+}
