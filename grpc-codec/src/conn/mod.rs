@@ -59,7 +59,7 @@ use crate::codec::{Decoder, PREFACE, decode_preface, encode};
 use crate::config::{Config, Settings};
 use crate::error::{Error, ErrorCode, Reason};
 use crate::event::Event;
-use crate::frame::{Frame, GoAway, HEADER_LEN, Ping, RstStream, StreamId, WindowUpdate};
+use crate::frame::{Frame, GoAway, HEADER_LEN, Ping, StreamId, WindowUpdate};
 use crate::hpack;
 
 mod flow;
@@ -544,34 +544,6 @@ impl Connection {
     fn remove_if_closed(&mut self, id: StreamId) {
         if self.streams.state(id) == StreamState::Closed {
             self.remove_stream(id, Gone::Closed);
-        }
-    }
-
-    /// After we may have ended our side of `id`: removes it if both sides
-    /// have; a server whose response ended before the request did resets
-    /// it with NO_ERROR (§8.1), if configured, after the END_STREAM just
-    /// written.
-    fn after_send(&mut self, id: StreamId) {
-        match self.streams.state(id) {
-            StreamState::Closed => {
-                self.remove_stream(id, Gone::Closed);
-            }
-            StreamState::HalfClosedLocal
-                if self.role == Role::Server && self.config.reset_after_response =>
-            {
-                let until = self.reset_until();
-                self.remove_stream(id, Gone::ResetByUs(until));
-                self.write(&Frame::RstStream(RstStream {
-                    stream_id: id,
-                    code: ErrorCode::NO_ERROR,
-                }));
-                self.events.push_back(Event::Reset {
-                    stream: id,
-                    code: ErrorCode::NO_ERROR,
-                    by_peer: false,
-                });
-            }
-            _ => {}
         }
     }
 

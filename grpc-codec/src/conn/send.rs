@@ -9,12 +9,12 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use super::semantics;
-use super::stream::{RecvPhase, SendPhase, Stream};
-use super::{Connection, Event, Role};
+use super::stream::{Gone, RecvPhase, SendPhase, Stream};
+use super::{Connection, Event, Role, StreamState};
 use crate::codec::header_frames;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::event::{Request, Response};
-use crate::frame::{Data, Frame, Headers, StreamId};
+use crate::frame::{Data, Frame, Headers, RstStream, StreamId};
 use crate::hpack::Header;
 
 /// DATA written per `poll_transmit` call, at least one frame.
@@ -291,5 +291,33 @@ impl Connection {
         s.close_send();
         self.write(&Frame::Data(Data::new(id, Bytes::new(), true)));
         true
+    }
+
+    /// After we may have ended our side of `id`: removes it if both sides
+    /// have; a server whose response ended before the request did resets
+    /// it with NO_ERROR (§8.1), if configured, after the END_STREAM just
+    /// written.
+    pub(super) fn after_send(&mut self, id: StreamId) {
+        match self.streams.state(id) {
+            StreamState::Closed => {
+                self.remove_stream(id, Gone::Closed);
+            }
+            StreamState::HalfClosedLocal
+                if self.role == Role::Server && self.config.reset_after_response =>
+            {
+                let until = self.reset_until();
+                self.remove_stream(id, Gone::ResetByUs(until));
+                self.write(&Frame::RstStream(RstStream {
+                    stream_id: id,
+                    code: ErrorCode::NO_ERROR,
+                }));
+                self.events.push_back(Event::Reset {
+                    stream: id,
+                    code: ErrorCode::NO_ERROR,
+                    by_peer: false,
+                });
+            }
+            _ => {}
+        }
     }
 }
