@@ -60,8 +60,11 @@ cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-    # The RabbitMQ node, if a failed step left it running (a no-op otherwise).
+    # The RabbitMQ node and the XMPP servers, if a failed step left them
+    # running (no-ops otherwise).
     rabbitmq_stop >/dev/null 2>&1
+    prosody_stop >/dev/null 2>&1
+    ejabberd_stop >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -154,10 +157,12 @@ apt_install() {
 VENV=$PEERS/venv
 PYTHON=$VENV/bin/python
 py_ready() { "$PYTHON" -c 'import websockets, wsproto' 2>/dev/null; }
-# pika is checked on its own: without it only the AMQP runs that need it skip.
+# pika and slixmpp are checked on their own: without one only the runs that
+# need it skip.
 pika_ready() { "$PYTHON" -c 'import pika' 2>/dev/null; }
+slixmpp_ready() { "$PYTHON" -c 'import slixmpp' 2>/dev/null; }
 install_python() {
-    py_ready && pika_ready && return 0
+    py_ready && pika_ready && slixmpp_ready && return 0
     command -v python3 >/dev/null || return 1
     if [ ! -x "$VENV/bin/pip" ]; then
         rm -rf "$VENV"
@@ -167,7 +172,7 @@ install_python() {
             apt_install python3-venv && python3 -m venv "$VENV" >>"$INSTALL_LOG" 2>&1 || return 1
         fi
     fi
-    "$VENV/bin/pip" install websockets wsproto pika >>"$INSTALL_LOG" 2>&1
+    "$VENV/bin/pip" install websockets wsproto pika slixmpp==1.17.0 >>"$INSTALL_LOG" 2>&1
     py_ready
 }
 
@@ -202,6 +207,10 @@ install_nghttp2() {
 # shellcheck source=conformance/peers/h2_steps.sh
 . conformance/peers/h2_steps.sh
 
+# prosody_* and ejabberd_* (install, start, register, stop), xmpp_hosts_setup.
+# shellcheck source=conformance/peers/xmpp.sh
+. conformance/peers/xmpp.sh
+
 # rabbitmq_install, rabbitmq_start PORT, rabbitmq_stop, rabbitmq_ctl.
 # shellcheck source=conformance/peers/rabbitmq.sh
 . conformance/peers/rabbitmq.sh
@@ -209,21 +218,29 @@ install_nghttp2() {
 if [ "${SKIP_PEERS:-0}" = 1 ]; then
     PY_SKIP="SKIP_PEERS=1" NODE_SKIP="SKIP_PEERS=1" CHROMIUM_SKIP="SKIP_PEERS=1"
     PIKA_SKIP="SKIP_PEERS=1" RABBITMQ_SKIP="SKIP_PEERS=1" NGHTTP2_SKIP="SKIP_PEERS=1"
+    SLIXMPP_SKIP="SKIP_PEERS=1" PROSODY_SKIP="SKIP_PEERS=1" EJABBERD_SKIP="SKIP_PEERS=1"
 else
     PY_SKIP="" NODE_SKIP="" CHROMIUM_SKIP="" PIKA_SKIP="" RABBITMQ_SKIP="" NGHTTP2_SKIP=""
+    SLIXMPP_SKIP="" PROSODY_SKIP="" EJABBERD_SKIP=""
     install_python || PY_SKIP="Python websockets/wsproto not installable, see $INSTALL_LOG"
     pika_ready || PIKA_SKIP="pika not installable, see $INSTALL_LOG"
     install_node || NODE_SKIP="Node ws not installable, see $INSTALL_LOG"
     install_chromium || CHROMIUM_SKIP="chromium not installable, see $INSTALL_LOG"
     rabbitmq_install || RABBITMQ_SKIP="rabbitmq-server not installable, see $INSTALL_LOG"
     install_nghttp2 || NGHTTP2_SKIP="nghttp2 tools or curl not installable, see $INSTALL_LOG"
-    echo "peers: python ${PY_SKIP:-ready}; pika ${PIKA_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}; rabbitmq ${RABBITMQ_SKIP:-ready}; nghttp2 ${NGHTTP2_SKIP:-ready}"
+    slixmpp_ready || SLIXMPP_SKIP="slixmpp not installable, see $INSTALL_LOG"
+    prosody_install >>"$INSTALL_LOG" 2>&1 || PROSODY_SKIP="prosody not installable, see $INSTALL_LOG"
+    ejabberd_install >>"$INSTALL_LOG" 2>&1 || EJABBERD_SKIP="ejabberd not installable, see $INSTALL_LOG"
+    # Federation between Prosody's a.localhost and our b.localhost.
+    xmpp_hosts_setup >>"$INSTALL_LOG" 2>&1 || PROSODY_SKIP=${PROSODY_SKIP:-"/etc/hosts not writable"}
+    echo "peers: python ${PY_SKIP:-ready}; pika ${PIKA_SKIP:-ready}; slixmpp ${SLIXMPP_SKIP:-ready}; node ${NODE_SKIP:-ready}; chromium ${CHROMIUM_SKIP:-ready}; rabbitmq ${RABBITMQ_SKIP:-ready}; nghttp2 ${NGHTTP2_SKIP:-ready}; prosody ${PROSODY_SKIP:-ready}; ejabberd ${EJABBERD_SKIP:-ready}"
 fi
 
 # --- conformance runs ------------------------------------------------------
 WS_PEER=target/release/ws-peer
 AMQP_PEER=target/release/amqp-peer
 H2_PEER=target/release/h2-peer
+XMPP_PEER=target/release/xmpp-peer
 DEMO=target/release/demo
 # A client that stalls must not hang CI: every client run is bounded.
 CLIENT_TIMEOUT=180
@@ -443,6 +460,63 @@ pika_rpc() {
     return "$rc"
 }
 
+# xmpp_client ARGS...: `xmpp-peer client ARGS`, with slixmpp on the other
+# end of the scenarios that use it when it is installed (they skip if not).
+xmpp_client() {
+    local sli=()
+    [ -n "$SLIXMPP_SKIP" ] || sli=(--slixmpp "$PYTHON")
+    timeout "$CLIENT_TIMEOUT" "$XMPP_PEER" client "$@" "${sli[@]}"
+}
+
+# xmpp_server_start LOG: our in-memory server for b.localhost (users dave and
+# erin), c2s on a free port (XMPP_OURS_PORT), s2s on 127.0.0.1:5269, where
+# Prosody 0.12 always dials, federating with Prosody's a.localhost.
+xmpp_server_start() {
+    XMPP_OURS_PORT=$(free_port)
+    start_bg "$1" "$XMPP_PEER" server --listen "127.0.0.1:$XMPP_OURS_PORT" --domain b.localhost \
+        --user dave:pw-d --user erin:pw-e --s2s-listen 127.0.0.1:5269 --s2s-secret conformance-s2s \
+        --s2s-peer "a.localhost=127.0.0.1:$PROSODY_S2S"
+    XMPP_OURS_PID=$BG_PID
+    wait_port "$XMPP_OURS_PORT" "$XMPP_OURS_PID"
+}
+
+# xmpp_prosody_start: Prosody (localhost and a.localhost) with users alice,
+# bob and carol; its s2s listener on a free port our server dials.
+xmpp_prosody_start() {
+    PROSODY_C2S=$(free_port) PROSODY_HTTP=$(free_port) PROSODY_S2S=$(free_port)
+    prosody_start "$PROSODY_C2S" "$PROSODY_HTTP" "$PROSODY_S2S" &&
+        prosody_register alice localhost pw-a &&
+        prosody_register bob localhost pw-b &&
+        prosody_register carol a.localhost pw-c
+}
+
+xmpp_ejabberd_run() {
+    local c2s http rc=0
+    c2s=$(free_port) http=$(free_port)
+    if ! { ejabberd_start "$c2s" "$http" && ejabberd_register alice localhost pw-a &&
+        ejabberd_register bob localhost pw-b; }; then
+        ejabberd_stop
+        return 1
+    fi
+    xmpp_client --jid alice@localhost --password pw-a --peer-jid bob@localhost --peer-password pw-b \
+        --server "127.0.0.1:$c2s" --ws-url "ws://127.0.0.1:$http/xmpp-websocket" --scenario all || rc=1
+    ejabberd_stop
+    return "$rc"
+}
+
+# Two slixmpp clients exchanging messages through our server.
+xmpp_slixmpp_pair() {
+    local recv rc=0 sli=conformance/peers/slixmpp_peer.py
+    "$PYTHON" "$sli" --jid erin@b.localhost --password pw-e --server "127.0.0.1:$XMPP_OURS_PORT" \
+        --mode recv --count 2 --timeout 20 &
+    recv=$!
+    sleep 1.5
+    "$PYTHON" "$sli" --jid dave@b.localhost --password pw-d --server "127.0.0.1:$XMPP_OURS_PORT" \
+        --mode send --to erin@b.localhost --body "hello through our server" --count 2 --timeout 20 || rc=1
+    wait "$recv" || rc=1
+    return "$rc"
+}
+
 fuzz_corpus() {
     if [ ! -d fuzz/corpus ]; then
         echo "fuzz/corpus is missing: there is nothing to replay"
@@ -548,6 +622,61 @@ else
     else
         step amqp-broker-pika amqp_broker_run pika
     fi
+fi
+
+# XMPP: our client against Prosody and ejabberd; our server with our client
+# and with slixmpp; federation between our b.localhost and Prosody's
+# a.localhost over s2s dialback, both ways.
+if [ "$BUILD_OK" != 1 ] || [ ! -x "$XMPP_PEER" ]; then
+    XMPP_BUILD_SKIP="no fresh $XMPP_PEER: the release build failed"
+    PROSODY_SKIP=${PROSODY_SKIP:-$XMPP_BUILD_SKIP} EJABBERD_SKIP=${EJABBERD_SKIP:-$XMPP_BUILD_SKIP}
+    SLIXMPP_SKIP=${SLIXMPP_SKIP:-$XMPP_BUILD_SKIP}
+fi
+if [ -n "$PROSODY_SKIP" ]; then
+    for n in xmpp-prosody xmpp-federation-ours-prosody xmpp-federation-prosody-ours; do skip "$n" "$PROSODY_SKIP"; done
+else
+    step prosody-start xmpp_prosody_start
+    if [ "$STEP_OK" != 1 ]; then
+        for n in xmpp-prosody xmpp-federation-ours-prosody xmpp-federation-prosody-ours; do skip "$n" "Prosody did not start, see $LOGS/prosody-start.log"; done
+    else
+        step xmpp-prosody xmpp_client --jid alice@localhost --password pw-a --peer-jid bob@localhost \
+            --peer-password pw-b --server "127.0.0.1:$PROSODY_C2S" \
+            --ws-url "ws://127.0.0.1:$PROSODY_HTTP/xmpp-websocket" --scenario all
+    fi
+fi
+if [ -z "${XMPP_BUILD_SKIP:-}" ]; then
+    step xmpp-server-start xmpp_server_start "$LOGS/xmpp-server.log"
+    XMPP_SERVER_OK=$STEP_OK
+else
+    XMPP_SERVER_OK=0
+fi
+if [ "$XMPP_SERVER_OK" = 1 ]; then
+    step xmpp-server-ours xmpp_client --jid dave@b.localhost --password pw-d --peer-jid erin@b.localhost \
+        --peer-password pw-e --server "127.0.0.1:$XMPP_OURS_PORT" --scenario all
+    if [ -n "$SLIXMPP_SKIP" ]; then
+        skip xmpp-server-slixmpp "$SLIXMPP_SKIP"
+    else
+        step xmpp-server-slixmpp xmpp_slixmpp_pair
+    fi
+    if [ -z "$PROSODY_SKIP" ] && [ -n "${PROSODY_PID:-}" ]; then
+        step xmpp-federation-ours-prosody xmpp_client --jid dave@b.localhost --password pw-d \
+            --server "127.0.0.1:$XMPP_OURS_PORT" --peer-jid carol@a.localhost --peer-password pw-c \
+            --peer-server "127.0.0.1:$PROSODY_C2S" --scenario all
+        step xmpp-federation-prosody-ours xmpp_client --jid carol@a.localhost --password pw-c \
+            --server "127.0.0.1:$PROSODY_C2S" --peer-jid dave@b.localhost --peer-password pw-d \
+            --peer-server "127.0.0.1:$XMPP_OURS_PORT" \
+            --scenario message,slixmpp-recv,slixmpp-send,presence-roster,resume
+    fi
+    stop_bg "$XMPP_OURS_PID"
+    show_log xmpp-server "$LOGS/xmpp-server.log" | tail -n 5
+else
+    skip xmpp-server-ours "our XMPP server did not start"
+fi
+prosody_stop
+if [ -n "$EJABBERD_SKIP" ]; then
+    skip xmpp-ejabberd "$EJABBERD_SKIP"
+else
+    step xmpp-ejabberd xmpp_ejabberd_run
 fi
 
 # HTTP/2: nghttp, curl and h2load against h2-peer server; h2-peer client

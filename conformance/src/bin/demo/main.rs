@@ -16,16 +16,22 @@ use std::time::{Duration, Instant};
 
 mod amqp;
 mod h2;
+mod xmpp;
 
 use conformance::child::{Proc, free_port, within};
 use conformance::ws_driver::{self, WsUrl};
 use conformance::ws_echo::{self, Workload};
 
 /// The whole run's time limit.
-const BUDGET: Duration = Duration::from_secs(55);
+const BUDGET: Duration = Duration::from_secs(100);
 
 /// The protocols in the table, in order: each returns its rows.
-const PROTOCOLS: &[fn(&Ctx) -> Vec<Row>] = &[websocket_rows, amqp::amqp_rows, h2::h2_rows];
+const PROTOCOLS: &[fn(&Ctx) -> Vec<Row>] = &[
+    websocket_rows,
+    amqp::amqp_rows,
+    xmpp::xmpp_rows,
+    h2::h2_rows,
+];
 
 fn main() -> ExitCode {
     let ctx = Ctx {
