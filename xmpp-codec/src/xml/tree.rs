@@ -22,11 +22,7 @@ const NS_XMLNS: &str = "http://www.w3.org/2000/xmlns/";
 /// scanner, and every span is cut at an ASCII delimiter, so slices stay
 /// UTF-8.
 fn slice(src: &Bytes, (a, b): Span) -> Result<Str, Error> {
-    if a <= b && b <= src.len() {
-        Ok(Str::validated(src.slice(a..b)))
-    } else {
-        Err(Error::NotWellFormed("truncated element"))
-    }
+    Str::validated_slice(src, a, b).ok_or(Error::NotWellFormed("truncated element"))
 }
 
 fn raw(src: &Bytes, (a, b): Span) -> Result<&[u8], Error> {
