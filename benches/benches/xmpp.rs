@@ -10,7 +10,16 @@
 //!   that only tokenizes and counts top-level elements (the floor: no
 //!   checks, no UTF-8 validation, no limits).
 //! * `xmpp_element`: full element trees: our `Decoder::decode` over the
-//!   stream, beside minidom parsing each stanza.
+//!   stream (and `Element::parse` per stanza), beside minidom parsing each
+//!   stanza. Both do the same work: every stanza declares its namespace,
+//!   so minidom resolves it as we resolve the stream's; both unescape text
+//!   and attribute values and build every node. Nothing of ours is lazy:
+//!   names, namespaces, attributes and text are all made at parse time
+//!   (short strings copied inline, long ones as slices of the input). The
+//!   `+walk` rows also visit every node, name, attribute value and text
+//!   (ours through the public accessors, which re-check UTF-8 on
+//!   `as_str`; minidom's namespace is left out since its accessor
+//!   allocates a `String`).
 //! * `xmpp_chunks`: our framing and decoding fed 4 KiB reads vs the whole
 //!   buffer.
 //! * `xmpp_serialize`: writing 100k messages (ours in the stream's scope;
@@ -26,7 +35,7 @@ use std::hint::black_box;
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quick_xml::events::Event;
-use xmpp_codec::{Decoder, Element, Encoder, Frame, Framing, Limits, RawFrame, StreamHeader};
+use xmpp_codec::{Decoder, Element, Encoder, Frame, Framing, Limits, Node, RawFrame, StreamHeader};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
     xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' version='1.0'>";
@@ -96,8 +105,9 @@ fn ours_raw<'a>(chunks: impl Iterator<Item = &'a [u8]>, cap: usize) -> usize {
     n
 }
 
-/// Our full decode over `chunks`: how many elements.
-fn ours_full<'a>(chunks: impl Iterator<Item = &'a [u8]>, cap: usize) -> usize {
+/// Our full decode over `chunks`: how many elements (with `walk`, also
+/// the sum of what [`walk`] saw).
+fn ours_full<'a>(chunks: impl Iterator<Item = &'a [u8]>, cap: usize, walk: bool) -> usize {
     let mut d = Decoder::new(Framing::Tcp, Limits::default());
     let mut buf = BytesMut::with_capacity(cap);
     let mut n = 0;
@@ -106,9 +116,42 @@ fn ours_full<'a>(chunks: impl Iterator<Item = &'a [u8]>, cap: usize) -> usize {
         while let Some(f) = d.decode(&mut buf).unwrap_or(None) {
             if let Frame::Element(e) = f {
                 n += 1;
+                if walk {
+                    n += self::walk(&e);
+                }
                 black_box(e);
             }
         }
+    }
+    n
+}
+
+/// Visits every node of our tree: name, namespace, attributes, text.
+fn walk(e: &Element) -> usize {
+    let mut n = e.name().len() + e.ns().as_str().len();
+    for a in e.attrs() {
+        n += a.name.as_str().len() + a.value.as_str().len();
+    }
+    for c in e.nodes() {
+        n += match c {
+            Node::Element(c) => walk(c),
+            Node::Text(t) => t.as_str().len(),
+        };
+    }
+    n
+}
+
+/// Visits every node of a minidom tree: name, attributes, text.
+fn walk_minidom(e: &minidom::Element) -> usize {
+    let mut n = e.name().len();
+    for ((_, k), v) in e.attrs().iter() {
+        n += k.len() + v.len();
+    }
+    for c in e.nodes() {
+        n += match c {
+            minidom::Node::Element(c) => walk_minidom(c),
+            minidom::Node::Text(t) => t.len(),
+        };
     }
     n
 }
@@ -139,8 +182,11 @@ fn bench(c: &mut Criterion) {
     let data = stream(&st);
     let count = st.len();
     assert_eq!(ours_raw(std::iter::once(&data[..]), data.len()), count);
-    assert_eq!(ours_full(std::iter::once(&data[..]), data.len()), count);
-    assert_eq!(ours_full(data.chunks(4096), 8192), count);
+    assert_eq!(
+        ours_full(std::iter::once(&data[..]), data.len(), false),
+        count
+    );
+    assert_eq!(ours_full(data.chunks(4096), 8192, false), count);
     assert_eq!(quick_xml_loop(&data), count);
     let bytes = u64::try_from(data.len()).unwrap_or(u64::MAX);
 
@@ -159,7 +205,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes));
     g.sample_size(10);
     g.bench_function("xmpp-codec/decode", |b| {
-        b.iter(|| ours_full(std::iter::once(&data[..]), data.len()));
+        b.iter(|| ours_full(std::iter::once(&data[..]), data.len(), false));
     });
     g.bench_function("xmpp-codec/Element::parse", |b| {
         b.iter(|| {
@@ -178,6 +224,19 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         });
     });
+    g.bench_function("xmpp-codec/decode+walk", |b| {
+        b.iter(|| ours_full(std::iter::once(&data[..]), data.len(), true));
+    });
+    g.bench_function("minidom/parse+walk", |b| {
+        b.iter(|| {
+            st.iter()
+                .map(|s| {
+                    s.parse::<minidom::Element>()
+                        .map_or(0, |e| walk_minidom(black_box(&e)))
+                })
+                .sum::<usize>()
+        });
+    });
     g.finish();
 
     let mut g = c.benchmark_group("xmpp_chunks");
@@ -190,10 +249,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| ours_raw(data.chunks(4096), 8192))
     });
     g.bench_function("decode/whole", |b| {
-        b.iter(|| ours_full(std::iter::once(&data[..]), data.len()));
+        b.iter(|| ours_full(std::iter::once(&data[..]), data.len(), false));
     });
     g.bench_function("decode/4KiB", |b| {
-        b.iter(|| ours_full(data.chunks(4096), 8192))
+        b.iter(|| ours_full(data.chunks(4096), 8192, false))
     });
     g.finish();
 

@@ -78,7 +78,10 @@ impl Decoder {
     /// nothing was consumed and the next call resumes scanning where this
     /// one stopped, so `buf` must only grow at its end in between.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
-        let Some(raw) = self.decode_raw(buf)? else {
+        self.scanner.record(true);
+        let raw = self.decode_raw(buf);
+        self.scanner.record(false);
+        let Some(raw) = raw? else {
             return Ok(None);
         };
         let frame = match raw {
@@ -88,7 +91,13 @@ impl Decoder {
             },
             RawFrame::Keepalive => Frame::Keepalive,
             RawFrame::Element(bytes) => {
-                let el = tree::build(&bytes, &self.scope).map_err(|e| self.fail(e))?;
+                // An element begun by `decode_raw` was not recorded: parse
+                // it on its own.
+                let el = match self.scanner.events() {
+                    Some(ev) => tree::build(&bytes, ev, &self.scope),
+                    None => Element::parse_in(bytes, &self.scope, self.scanner.limits()),
+                }
+                .map_err(|e| self.fail(e))?;
                 match self.framing {
                     Framing::WebSocket => self.framed(el)?,
                     Framing::Tcp => Frame::Element(el),
@@ -178,7 +187,11 @@ impl Decoder {
     /// Parses the stream header's start tag and takes its declarations as
     /// the scope of the stream's elements.
     fn header(&mut self, bytes: &Bytes) -> Result<StreamHeader, Error> {
-        let (el, scope) = tree::header(bytes)?;
+        let ev = self
+            .scanner
+            .events()
+            .ok_or(Error::NotWellFormed("stream header not recorded"))?;
+        let (el, scope) = tree::header(bytes, ev)?;
         if el.name() != "stream" {
             return Err(Error::BadFormat("the stream header is not <stream>"));
         }

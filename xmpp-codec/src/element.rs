@@ -64,18 +64,20 @@ impl Element {
         }
     }
 
-    pub(crate) const fn from_parts(
+    /// A parsed element without children yet, with room for `nodes`.
+    pub(crate) fn from_parts(
         prefix: Option<Str>,
         name: Str,
         ns: Str,
         attrs: Vec<Attribute>,
+        nodes: usize,
     ) -> Self {
         Self {
             prefix,
             name,
             ns,
             attrs,
-            nodes: Vec::new(),
+            nodes: Vec::with_capacity(nodes),
         }
     }
 
@@ -90,6 +92,7 @@ impl Element {
     /// anything else is not.
     pub fn parse_in(bytes: Bytes, scope: &Namespaces, limits: Limits) -> Result<Self, Error> {
         let mut scanner = Scanner::new(limits, Framing::WebSocket);
+        scanner.record(true);
         let mut rest = bytes;
         let mut found = None;
         loop {
@@ -111,7 +114,10 @@ impl Element {
                 if found.is_some() {
                     return Err(Error::NotWellFormed("more than one element"));
                 }
-                found = Some(tree::build(&head, scope)?);
+                let ev = scanner
+                    .events()
+                    .ok_or(Error::NotWellFormed("element not recorded"))?;
+                found = Some(tree::build(&head, ev, scope)?);
             }
         }
         found.ok_or(Error::NotWellFormed("no element"))

@@ -422,6 +422,37 @@ fn encoder_writes_stanzas_in_the_stream_scope() {
 }
 
 #[test]
+fn raw_line_ends_and_whitespace_are_normalized() {
+    // XML 1.0 §2.11 and §3.3.3: the scanner marks these runs for
+    // resolving; text and attribute values without them stay slices.
+    let el = Element::parse(Bytes::from_static(
+        b"<a xmlns='u' b='x\ty\r\nz' c='p\nq\rr' d='plain'>l1\r\nl2\rl3<![CDATA[&]]>t</a>",
+    ))
+    .unwrap();
+    assert_eq!(el.attr("b"), Some("x y z"));
+    assert_eq!(el.attr("c"), Some("p q r"));
+    assert_eq!(el.attr("d"), Some("plain"));
+    assert_eq!(el.text(), "l1\nl2\nl3&t");
+    assert_eq!(el.nodes().len(), 1);
+}
+
+#[test]
+fn decode_after_decode_raw_stopped_inside_an_element() {
+    // `decode_raw` does not record an element's structure; `decode`
+    // picking up that element must still build it.
+    let mut d = Decoder::default();
+    let mut buf = BytesMut::from(format!("{HEADER}<message to='a@b'><body>h&amp;").as_bytes());
+    assert!(matches!(d.decode_raw(&mut buf), Ok(Some(_))));
+    assert!(matches!(d.decode_raw(&mut buf), Ok(None)));
+    buf.extend_from_slice(b"i</body></message>");
+    let Ok(Some(Frame::Element(m))) = d.decode(&mut buf) else {
+        panic!()
+    };
+    assert_eq!(m.attr("to"), Some("a@b"));
+    assert_eq!(m.child("body", "jabber:client").unwrap().text(), "h&i");
+}
+
+#[test]
 fn standalone_parse() {
     let el = Element::parse(Bytes::from_static(b" <a xmlns='u'><b/>t</a> ")).unwrap();
     assert!(el.is("a", "u"));

@@ -11,6 +11,11 @@ pub(crate) const NAME: u8 = 4;
 pub(crate) const TEXT_STOP: u8 = 8;
 /// Stops the attribute value fast path: also both quotes.
 pub(crate) const ATTR_STOP: u8 = 16;
+/// `\r`: text holding one needs line-end normalization.
+pub(crate) const CR: u8 = 32;
+/// Tab, newline, carriage return: attribute values holding one need
+/// whitespace normalization.
+pub(crate) const ATTR_WS: u8 = 64;
 
 // Const context: a u8 always indexes a 256-entry table.
 #[allow(clippy::indexing_slicing)]
@@ -33,6 +38,12 @@ const fn class_table() -> [u8; 256] {
         }
         if b == b'"' || b == b'\'' {
             c |= ATTR_STOP;
+        }
+        if b == b'\r' {
+            c |= CR;
+        }
+        if b == b'\t' || b == b'\n' || b == b'\r' {
+            c |= ATTR_WS;
         }
         t[b as usize] = c;
         if b == u8::MAX {

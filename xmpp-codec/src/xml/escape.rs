@@ -48,15 +48,9 @@ fn escape(s: &[u8], out: &mut BytesMut, map: impl Fn(u8) -> Option<&'static [u8]
     out.put_slice(s.get(from..).unwrap_or_default());
 }
 
-/// Whether a raw text or attribute value needs [`unescape`] (else it can be
-/// used as it is).
-pub(crate) fn needs_unescape(raw: &[u8], attr: bool) -> bool {
-    raw.iter()
-        .any(|&b| b == b'&' || b == b'\r' || (attr && (b == b'\t' || b == b'\n')))
-}
-
 /// Resolves references and normalizes line ends (and, in attribute values,
-/// whitespace to spaces) in `raw`, which the scanner has already checked.
+/// whitespace to spaces) in `raw`, which the scanner has already checked
+/// (and found to need it).
 pub(crate) fn unescape(raw: &[u8], attr: bool, out: &mut String) -> Result<(), Error> {
     let mut i = 0;
     let mut from = 0;

@@ -15,12 +15,16 @@
 //! UTF-8 (§11.6, at the end of each token), and the [`Limits`] as the bytes
 //! arrive. Namespace binding and duplicate attributes need the element's
 //! whole start tag and are checked by the tree builder.
+//!
+//! When asked to, it also records the structure it passes through
+//! ([`Events`]: start tags with their attribute spans, text and CDATA
+//! spans, end tags), so the tree builder never tokenizes the bytes again.
 
 use crate::config::{Framing, Limits};
 use crate::error::{Error, Limit, Restricted};
 use crate::xml::chars::{
-    ATTR_STOP, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, qname_ok, resolve_ref,
-    skip_until, skip_while,
+    ATTR_STOP, ATTR_WS, CR, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, qname_ok,
+    resolve_ref, skip_until, skip_while,
 };
 
 /// A complete token at the front of the buffer; the value is its end.
@@ -72,6 +76,64 @@ enum State {
     Content,
 }
 
+/// A span of the token's bytes: `start..end`.
+pub(crate) type Span = (usize, usize);
+
+/// One piece of a recorded token's structure, in document order. Spans
+/// are offsets into the token (which starts at offset 0 of the buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// A start tag.
+    Start {
+        /// The qualified name.
+        name: Span,
+        /// Its attributes: a range of [`Events::attrs`].
+        attrs: Span,
+        /// Whether it is an empty-element tag (no `End` follows).
+        empty: bool,
+        /// How many child events (start tags, text and CDATA runs) it has:
+        /// an upper bound on its child nodes.
+        nodes: usize,
+    },
+    /// Character data; `escaped` when it holds a reference or a `\r` to
+    /// resolve.
+    Text { span: Span, escaped: bool },
+    /// The content of a CDATA section.
+    CData(Span),
+    /// An end tag.
+    End,
+}
+
+/// An attribute as written: qualified name, raw value, and whether the
+/// value holds anything to resolve (references, whitespace to normalize).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AttrSpan {
+    pub(crate) name: Span,
+    pub(crate) value: Span,
+    pub(crate) escaped: bool,
+}
+
+/// The recorded structure of the last token (see [`Scanner::record`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Events {
+    pub(crate) events: Vec<Event>,
+    pub(crate) attrs: Vec<AttrSpan>,
+}
+
+impl Events {
+    fn clear(&mut self) {
+        self.events.clear();
+        self.attrs.clear();
+    }
+
+    /// Counts a child node of the open element whose start event is `at`.
+    fn add_node(&mut self, at: Option<usize>) {
+        if let Some(Event::Start { nodes, .. }) = at.and_then(|i| self.events.get_mut(i)) {
+            *nodes += 1;
+        }
+    }
+}
+
 /// Longest reference body this scanner accepts (`#x10FFFF` and
 /// `#1114111` fit; longer ones are refused rather than buffered).
 const MAX_REF: usize = 8;
@@ -88,8 +150,9 @@ pub(crate) struct Scanner {
     pos: usize,
     /// Open elements, the stream element included.
     depth: usize,
-    /// Name spans of the open elements inside the current token.
-    names: Vec<(usize, usize)>,
+    /// Name spans of the open elements inside the current token, with the
+    /// index of their start event when recording.
+    names: Vec<(usize, usize, usize)>,
     /// The stream element's qualified name, to match `</stream:stream>`.
     stream_name: Vec<u8>,
     /// Whether the stream header was seen (TCP).
@@ -110,6 +173,22 @@ pub(crate) struct Scanner {
     text: usize,
     /// Start of the reference being read (after `&`).
     ref_start: usize,
+    /// Whether the caller wants the structure of elements recorded.
+    record: bool,
+    /// Whether the current token is being recorded: elements when
+    /// `record` is set, and always the stream header, whose start tag the
+    /// decoder reads.
+    recording: bool,
+    /// The recorded structure of the current token.
+    events: Events,
+    /// Start of the current text run, CDATA section or attribute value.
+    run_start: usize,
+    /// Whether the current text run or attribute value needs resolving.
+    escaped: bool,
+    /// End of the current attribute's name.
+    attr_name_end: usize,
+    /// Index of the current start tag's event.
+    start_event: usize,
 }
 
 impl Scanner {
@@ -134,7 +213,36 @@ impl Scanner {
             attrs: 0,
             text: 0,
             ref_start: 0,
+            record: false,
+            recording: false,
+            events: Events::default(),
+            run_start: 0,
+            escaped: false,
+            attr_name_end: 0,
+            start_event: 0,
         }
+    }
+
+    /// Whether to record the structure of the elements it scans, from the
+    /// next token on.
+    pub(crate) fn record(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// The structure of the token last returned, if it was recorded (the
+    /// stream header's always is; an element's is when recording was on
+    /// as it began). Valid until the next call to [`Self::scan`].
+    pub(crate) const fn events(&self) -> Option<&Events> {
+        if self.recording {
+            Some(&self.events)
+        } else {
+            None
+        }
+    }
+
+    /// The limits it enforces.
+    pub(crate) const fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Back to the start of a new stream (RFC 6120 §4.3.3 restarts).
@@ -146,11 +254,16 @@ impl Scanner {
         };
         let names = std::mem::take(&mut self.names);
         let stream_name = std::mem::take(&mut self.stream_name);
+        let events = std::mem::take(&mut self.events);
+        let record = self.record;
         *self = Self::new(self.limits, framing);
         self.names = names;
         self.names.clear();
         self.stream_name = stream_name;
         self.stream_name.clear();
+        self.events = events;
+        self.events.clear();
+        self.record = record;
     }
 
     /// The caller removed the last token from the front of its buffer.
@@ -239,6 +352,8 @@ impl Scanner {
                     if self.done {
                         return Err(Error::NotWellFormed("data after the end of the stream"));
                     }
+                    self.events.clear();
+                    self.recording = self.record || (self.tcp() && !self.opened);
                     self.state = State::Lt;
                     self.pos += 1;
                 }
@@ -289,6 +404,7 @@ impl Scanner {
                     }
                     self.pos += 1;
                     self.state = if usize::from(n) + 1 == lit.len() {
+                        self.run_start = self.pos;
                         State::CData(0)
                     } else {
                         State::Bang(n + 1)
@@ -297,7 +413,17 @@ impl Scanner {
                 State::CData(n) => {
                     self.state = match b {
                         b']' => State::CData(n.saturating_add(1).min(2)),
-                        b'>' if n == 2 => State::Content,
+                        b'>' if n == 2 => {
+                            if self.recording {
+                                let parent = self.names.last().map(|n| n.2);
+                                self.events.add_node(parent);
+                                let span = (self.run_start, self.pos - 2);
+                                self.events.events.push(Event::CData(span));
+                            }
+                            self.run_start = self.pos + 1;
+                            self.escaped = false;
+                            State::Content
+                        }
                         _ if class(b) & TEXT_STOP != 0 && b != b'<' && b != b'&' => {
                             return Err(Error::NotWellFormed("control character"));
                         }
@@ -343,6 +469,18 @@ impl Scanner {
                         return Err(Error::NotWellFormed("bad element name"));
                     }
                     self.name_end = self.pos;
+                    if self.recording {
+                        let parent = self.names.last().map(|n| n.2);
+                        self.events.add_node(parent);
+                        self.start_event = self.events.events.len();
+                        let at = self.events.attrs.len();
+                        self.events.events.push(Event::Start {
+                            name: (self.elem_start, self.pos),
+                            attrs: (at, at),
+                            empty: false,
+                            nodes: 0,
+                        });
+                    }
                     self.state = State::Tag(false);
                 }
                 State::Tag(spaced) => {
@@ -385,6 +523,7 @@ impl Scanner {
                     if !qname_ok(name) {
                         return Err(Error::NotWellFormed("bad attribute name"));
                     }
+                    self.attr_name_end = self.pos;
                     self.state = State::AttrEq;
                 }
                 State::AttrEq | State::AttrQuote => {
@@ -397,6 +536,8 @@ impl Scanner {
                         (State::AttrEq, b'=') => State::AttrQuote,
                         (State::AttrQuote, b'"' | b'\'') => {
                             self.text = 0;
+                            self.run_start = self.pos;
+                            self.escaped = false;
                             State::AttrValue(b)
                         }
                         _ => return Err(Error::NotWellFormed("bad attribute syntax")),
@@ -404,11 +545,15 @@ impl Scanner {
                 }
                 State::AttrValue(quote) => {
                     let start = self.pos;
-                    let mut at = skip_until(win, start, ATTR_STOP);
+                    let mut at = skip_until(win, start, ATTR_STOP | ATTR_WS);
                     loop {
                         match win.get(at) {
-                            Some(&c) if c != quote && (c == b'"' || c == b'\'') => {
-                                at = skip_until(win, at + 1, ATTR_STOP);
+                            Some(&c)
+                                if (c != quote && (c == b'"' || c == b'\''))
+                                    || class(c) & ATTR_WS != 0 =>
+                            {
+                                self.escaped |= c != b'"' && c != b'\'';
+                                at = skip_until(win, at + 1, ATTR_STOP | ATTR_WS);
                             }
                             _ => break,
                         }
@@ -418,12 +563,20 @@ impl Scanner {
                     match win.get(at) {
                         None => return Ok(None),
                         Some(&c) if c == quote => {
+                            if self.recording {
+                                self.events.attrs.push(AttrSpan {
+                                    name: (self.name_start, self.attr_name_end),
+                                    value: (self.run_start, at),
+                                    escaped: self.escaped,
+                                });
+                            }
                             self.pos += 1;
                             self.state = State::Tag(false);
                         }
                         Some(b'&') => {
                             self.pos += 1;
                             self.ref_start = self.pos;
+                            self.escaped = true;
                             self.state = State::Ref(quote);
                         }
                         Some(b'<') => {
@@ -480,7 +633,7 @@ impl Scanner {
                     let expected = if self.depth > self.level {
                         self.names
                             .last()
-                            .and_then(|&(s, e)| win.get(s..e))
+                            .and_then(|&(s, e, _)| win.get(s..e))
                             .unwrap_or_default()
                     } else if self.tcp() && self.depth == 1 {
                         &self.stream_name
@@ -510,21 +663,34 @@ impl Scanner {
                     }
                     self.names.pop();
                     self.depth -= 1;
+                    if self.recording {
+                        self.events.events.push(Event::End);
+                    }
                     if self.depth == self.level {
                         self.state = State::Level;
                         return Ok(Some(Token::Element(self.pos)));
                     }
                     self.state = State::Content;
                     self.text = 0;
+                    self.run_start = self.pos;
+                    self.escaped = false;
                 }
                 State::Content => {
                     let start = self.pos;
-                    let at = skip_until(win, start, TEXT_STOP);
+                    let at = skip_until(win, start, TEXT_STOP | CR);
                     self.add_text(at - start)?;
                     self.pos = at;
                     match win.get(at) {
                         None => return Ok(None),
                         Some(b'<') => {
+                            if self.recording && at > self.run_start {
+                                let parent = self.names.last().map(|n| n.2);
+                                self.events.add_node(parent);
+                                self.events.events.push(Event::Text {
+                                    span: (self.run_start, at),
+                                    escaped: self.escaped,
+                                });
+                            }
                             self.pos += 1;
                             self.state = State::Lt;
                             self.text = 0;
@@ -532,7 +698,13 @@ impl Scanner {
                         Some(b'&') => {
                             self.pos += 1;
                             self.ref_start = self.pos;
+                            self.escaped = true;
                             self.state = State::Ref(0);
+                        }
+                        Some(b'\r') => {
+                            self.add_text(1)?;
+                            self.pos += 1;
+                            self.escaped = true;
                         }
                         Some(_) => return Err(Error::NotWellFormed("control character")),
                     }
@@ -544,6 +716,18 @@ impl Scanner {
     /// A start tag ended at `self.pos` (after its `>`).
     fn start_tag_done(&mut self, empty: bool, win: &[u8]) -> Option<Token> {
         self.text = 0;
+        self.run_start = self.pos;
+        self.escaped = false;
+        if self.recording {
+            let end = self.events.attrs.len();
+            if let Some(Event::Start {
+                attrs, empty: e, ..
+            }) = self.events.events.get_mut(self.start_event)
+            {
+                attrs.1 = end;
+                *e = empty;
+            }
+        }
         if self.tcp() && self.depth == 0 {
             // The stream header.
             self.stream_name.clear();
@@ -566,7 +750,8 @@ impl Scanner {
                 return Some(Token::Element(self.pos));
             }
         } else {
-            self.names.push((self.elem_start, self.name_end));
+            self.names
+                .push((self.elem_start, self.name_end, self.start_event));
             self.depth += 1;
         }
         self.state = State::Content;

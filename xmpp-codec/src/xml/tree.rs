@@ -1,10 +1,11 @@
-//! Builds an [`Element`] from one complete top-level element that the
-//! [scanner](super::scan) has already checked, resolving namespaces
-//! (Namespaces in XML 1.0 §5–6) and references. Names, namespaces and
-//! values without references are slices of the input, not copies.
+//! Builds an [`Element`] from one complete top-level element from the
+//! structure the [scanner](super::scan) recorded while checking it,
+//! resolving namespaces (Namespaces in XML 1.0 §5–6) and references.
+//! Names, namespaces and values without references are slices of the
+//! input, not copies; the bytes are never tokenized a second time.
 //!
-//! The input is trusted to be lexically valid, but every access is still
-//! bounds-checked: a scanner bug becomes an error, never a panic.
+//! The spans are trusted to come from the scanner, but every access is
+//! still bounds-checked: a scanner bug becomes an error, never a panic.
 
 use bytes::Bytes;
 
@@ -13,33 +14,32 @@ use crate::error::Error;
 use crate::str::Str;
 use crate::xml::escape;
 use crate::xml::ns::{NS_XML, Namespaces};
+use crate::xml::scan::{AttrSpan, Event, Events, Span};
 
 const NS_XMLNS: &str = "http://www.w3.org/2000/xmlns/";
 
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-}
-
 /// A slice of `src` as a [`Str`]; `src` was checked as UTF-8 by the
-/// scanner, and every cut is at an ASCII delimiter, so slices stay UTF-8.
-fn slice(src: &Bytes, a: usize, b: usize) -> Result<Str, Error> {
-    if a <= b && b <= src.len() {
-        Ok(Str::validated(src.slice(a..b)))
-    } else {
-        Err(Error::NotWellFormed("truncated element"))
-    }
+/// scanner, and every span is cut at an ASCII delimiter, so slices stay
+/// UTF-8.
+fn slice(src: &Bytes, (a, b): Span) -> Result<Str, Error> {
+    Str::validated_slice(src, a, b).ok_or(Error::NotWellFormed("truncated element"))
 }
 
-/// A text or attribute value: the input slice when it has nothing to
-/// resolve, else a new string.
-fn value(src: &Bytes, a: usize, b: usize, attr: bool) -> Result<Str, Error> {
-    let raw = src.get(a..b).unwrap_or_default();
-    if escape::needs_unescape(raw, attr) {
+fn raw(src: &Bytes, (a, b): Span) -> Result<&[u8], Error> {
+    src.get(a..b)
+        .ok_or(Error::NotWellFormed("truncated element"))
+}
+
+/// A text or attribute value: the input slice when the scanner saw nothing
+/// to resolve in it, else a new string.
+fn value(src: &Bytes, span: Span, escaped: bool, attr: bool) -> Result<Str, Error> {
+    if escaped {
+        let raw = raw(src, span)?;
         let mut s = String::with_capacity(raw.len());
         escape::unescape(raw, attr, &mut s)?;
         Ok(Str::from(s))
     } else {
-        slice(src, a, b)
+        slice(src, span)
     }
 }
 
@@ -80,63 +80,57 @@ struct Open {
     parent_default: Str,
 }
 
+/// The namespace bindings in force while building: the inherited scope,
+/// and the prefixes declared inside the element, innermost last.
+struct Scope<'a> {
+    inherited: &'a Namespaces,
+    prefixes: Vec<(Str, Str)>,
+    default: Str,
+}
+
+impl Scope<'_> {
+    fn lookup(&self, p: &[u8]) -> Option<Str> {
+        if p == b"xml" {
+            return Some(Str::from_static(NS_XML));
+        }
+        self.prefixes
+            .iter()
+            .rev()
+            .find(|(q, _)| q.as_bytes() == p)
+            .map(|(_, n)| n.clone())
+            .or_else(|| self.inherited.lookup(p))
+    }
+}
+
 /// Builds the element in `src` (exactly one element, as the scanner
-/// delimited it) in the scope `scope`.
-pub(crate) fn build(src: &Bytes, scope: &Namespaces) -> Result<Element, Error> {
-    let mut prefixes: Vec<(Str, Str)> = scope.prefixes().to_vec();
-    let mut default = scope.default_ns().clone();
+/// delimited and recorded it in `ev`) in the scope `scope`.
+pub(crate) fn build(src: &Bytes, ev: &Events, scope: &Namespaces) -> Result<Element, Error> {
+    let mut ns = Scope {
+        inherited: scope,
+        prefixes: Vec::new(),
+        default: scope.default_ns().clone(),
+    };
     let mut stack: Vec<Open> = Vec::new();
     let mut text = PendingText::default();
-    let mut pos = 0;
-    let len = src.len();
-    loop {
-        // Character data up to the next '<'.
-        let lt = src
-            .get(pos..)
-            .and_then(|r| r.iter().position(|&b| b == b'<'))
-            .map_or(len, |i| pos + i);
-        if lt > pos && !stack.is_empty() {
-            text.add(value(src, pos, lt, false)?);
-        }
-        if lt >= len {
-            return Err(Error::NotWellFormed("truncated element"));
-        }
-        pos = lt + 1;
-        match src.get(pos) {
-            Some(b'/') => {
-                let gt = find(src, pos, b'>')?;
+    for &e in &ev.events {
+        match e {
+            Event::Start {
+                name,
+                attrs,
+                empty,
+                nodes,
+            } => {
                 text.flush(stack.last_mut());
-                let open = stack
-                    .pop()
-                    .ok_or(Error::NotWellFormed("unbalanced end tag"))?;
-                prefixes.truncate(open.mark);
-                default = open.parent_default;
-                pos = gt + 1;
-                match stack.last_mut() {
-                    Some(parent) => parent.el.push_node(Node::Element(open.el)),
-                    None => return Ok(open.el),
-                }
-            }
-            Some(b'!') => {
-                // `<![CDATA[ ... ]]>`: the scanner allows nothing else.
-                let start = pos + 8;
-                let end = src
-                    .get(start..)
-                    .and_then(|r| r.windows(3).position(|w| w == b"]]>"))
-                    .map(|i| start + i)
-                    .ok_or(Error::NotWellFormed("unterminated CDATA section"))?;
-                text.add(slice(src, start, end)?);
-                pos = end + 3;
-            }
-            _ => {
-                text.flush(stack.last_mut());
-                let mark = prefixes.len();
-                let parent_default = default.clone();
-                let (el, empty, next) = start_tag(src, pos, &mut prefixes, &mut default)?;
-                pos = next;
+                let mark = ns.prefixes.len();
+                let parent_default = ns.default.clone();
+                let attrs = ev
+                    .attrs
+                    .get(attrs.0..attrs.1)
+                    .ok_or(Error::NotWellFormed("truncated element"))?;
+                let el = start_tag(src, name, attrs, nodes, &mut ns)?;
                 if empty {
-                    prefixes.truncate(mark);
-                    default = parent_default;
+                    ns.prefixes.truncate(mark);
+                    ns.default = parent_default;
                     match stack.last_mut() {
                         Some(parent) => parent.el.push_node(Node::Element(el)),
                         None => return Ok(el),
@@ -149,131 +143,113 @@ pub(crate) fn build(src: &Bytes, scope: &Namespaces) -> Result<Element, Error> {
                     });
                 }
             }
+            Event::Text { span, escaped } => text.add(value(src, span, escaped, false)?),
+            Event::CData(span) => text.add(slice(src, span)?),
+            Event::End => {
+                text.flush(stack.last_mut());
+                let open = stack
+                    .pop()
+                    .ok_or(Error::NotWellFormed("unbalanced end tag"))?;
+                ns.prefixes.truncate(open.mark);
+                ns.default = open.parent_default;
+                match stack.last_mut() {
+                    Some(parent) => parent.el.push_node(Node::Element(open.el)),
+                    None => return Ok(open.el),
+                }
+            }
         }
     }
+    Err(Error::NotWellFormed("truncated element"))
 }
 
-fn find(src: &Bytes, from: usize, byte: u8) -> Result<usize, Error> {
-    src.get(from..)
-        .and_then(|r| r.iter().position(|&b| b == byte))
-        .map(|i| from + i)
-        .ok_or(Error::NotWellFormed("truncated tag"))
-}
-
-fn find_name_end(src: &Bytes, from: usize) -> usize {
-    src.get(from..)
-        .and_then(|r| {
-            r.iter()
-                .position(|&b| is_ws(b) || matches!(b, b'/' | b'>' | b'='))
-        })
-        .map_or(src.len(), |i| from + i)
-}
-
-fn skip_ws(src: &Bytes, mut pos: usize) -> usize {
-    while src.get(pos).is_some_and(|&b| is_ws(b)) {
-        pos += 1;
-    }
-    pos
-}
-
-/// Parses the start tag whose name begins at `pos`: the element (no
-/// children yet), whether it is empty, and where the tag ends. Pushes its
-/// prefix declarations and sets `default` to its default namespace.
+/// The element of a start tag (no children yet, room for `nodes`). Pushes
+/// its prefix declarations and sets the default namespace to its own.
 fn start_tag(
     src: &Bytes,
-    pos: usize,
-    prefixes: &mut Vec<(Str, Str)>,
-    default: &mut Str,
-) -> Result<(Element, bool, usize), Error> {
-    let name_end = find_name_end(src, pos);
-    let qname = slice(src, pos, name_end)?;
-    let mut attrs: Vec<(usize, usize, Str)> = Vec::new();
-    let mut at = name_end;
-    let empty;
-    loop {
-        at = skip_ws(src, at);
-        match src.get(at) {
-            Some(b'>') => {
-                empty = false;
-                at += 1;
-                break;
-            }
-            Some(b'/') => {
-                empty = true;
-                at += 2;
-                break;
-            }
-            Some(_) => {}
-            None => return Err(Error::NotWellFormed("truncated tag")),
-        }
-        let an_end = find_name_end(src, at);
-        let eq = find(src, an_end, b'=')?;
-        let q_at = skip_ws(src, eq + 1);
-        let quote = *src.get(q_at).ok_or(Error::NotWellFormed("truncated tag"))?;
-        let v_end = find(src, q_at + 1, quote)?;
-        let name = src.get(at..an_end).unwrap_or_default();
-        if name == b"xmlns" {
-            *default = value(src, q_at + 1, v_end, true)?;
-        } else if let Some(p) = name.strip_prefix(b"xmlns:") {
-            let ns = value(src, q_at + 1, v_end, true)?;
+    name: Span,
+    attrs: &[AttrSpan],
+    nodes: usize,
+    ns: &mut Scope<'_>,
+) -> Result<Element, Error> {
+    let mut plain = 0;
+    for a in attrs {
+        let an = raw(src, a.name)?;
+        if an == b"xmlns" {
+            ns.default = value(src, a.value, a.escaped, true)?;
+        } else if let Some(p) = an.strip_prefix(b"xmlns:") {
+            let uri = value(src, a.value, a.escaped, true)?;
             // Namespaces in XML §3: `xmlns` is never declared, `xml` only
             // to its own namespace, and no prefix may be undeclared.
-            if ns.is_empty() || p == b"xmlns" || ns == NS_XMLNS || ((p == b"xml") != (ns == NS_XML))
+            if uri.is_empty()
+                || p == b"xmlns"
+                || uri == NS_XMLNS
+                || ((p == b"xml") != (uri == NS_XML))
             {
                 return Err(Error::BadNamespacePrefix);
             }
-            prefixes.push((slice(src, at + 6, an_end)?, ns));
+            ns.prefixes
+                .push((slice(src, (a.name.0 + 6, a.name.1))?, uri));
         } else {
-            attrs.push((at, an_end, value(src, q_at + 1, v_end, true)?));
+            plain += 1;
         }
-        at = v_end + 1;
     }
-    let scope_lookup = |p: &[u8]| -> Option<Str> {
-        if p == b"xml" {
-            return Some(Str::from_static(NS_XML));
-        }
-        prefixes
-            .iter()
-            .rev()
-            .find(|(q, _)| q.as_bytes() == p)
-            .map(|(_, n)| n.clone())
-    };
-    let (prefix, local, ns) = match qname.as_bytes().iter().position(|&b| b == b':') {
+    let qname = raw(src, name)?;
+    let (prefix, local, el_ns) = match qname.iter().position(|&b| b == b':') {
         Some(i) => {
-            let p = qname.as_bytes().get(..i).unwrap_or_default();
-            let ns = scope_lookup(p).ok_or(Error::BadNamespacePrefix)?;
+            let p = qname.get(..i).unwrap_or_default();
+            let el_ns = ns.lookup(p).ok_or(Error::BadNamespacePrefix)?;
             (
-                Some(slice(src, pos, pos + i)?),
-                slice(src, pos + i + 1, name_end)?,
-                ns,
+                Some(slice(src, (name.0, name.0 + i))?),
+                slice(src, (name.0 + i + 1, name.1))?,
+                el_ns,
             )
         }
-        None => (None, qname, default.clone()),
+        None => (None, slice(src, name)?, ns.default.clone()),
     };
-    let mut out = Vec::with_capacity(attrs.len());
-    for (i, (a, b, v)) in attrs.into_iter().enumerate() {
-        let name = slice(src, a, b)?;
-        if out.iter().take(i).any(|o: &Attribute| o.name == name) {
+    let mut out: Vec<Attribute> = Vec::with_capacity(plain);
+    for a in attrs {
+        let an = raw(src, a.name)?;
+        if an == b"xmlns" || an.starts_with(b"xmlns:") {
+            continue;
+        }
+        if out.iter().any(|o| o.name.as_bytes() == an) {
             return Err(Error::NotWellFormed("duplicate attribute"));
         }
-        let ns = match name.as_bytes().iter().position(|&c| c == b':') {
-            Some(i) => scope_lookup(name.as_bytes().get(..i).unwrap_or_default())
+        let a_ns = match an.iter().position(|&c| c == b':') {
+            Some(i) => ns
+                .lookup(an.get(..i).unwrap_or_default())
                 .ok_or(Error::BadNamespacePrefix)?,
             None => Str::new(),
         };
-        out.push(Attribute { name, ns, value: v });
+        out.push(Attribute {
+            name: slice(src, a.name)?,
+            ns: a_ns,
+            value: value(src, a.value, a.escaped, true)?,
+        });
     }
-    Ok((Element::from_parts(prefix, local, ns, out), empty, at))
+    Ok(Element::from_parts(prefix, local, el_ns, out, nodes))
 }
 
-/// Parses a stream header's start tag (`<stream:stream ...>`, no end tag):
-/// the element, and the scope its declarations make for its children.
-pub(crate) fn header(src: &Bytes) -> Result<(Element, Namespaces), Error> {
-    let mut prefixes = Vec::new();
-    let mut default = Str::new();
-    let (el, _, _) = start_tag(src, 1, &mut prefixes, &mut default)?;
-    let mut scope = Namespaces::new(default);
-    for (p, n) in prefixes {
+/// Builds a stream header's start tag (`<stream:stream ...>`, no end tag)
+/// from its recorded structure: the element, and the scope its
+/// declarations make for its children.
+pub(crate) fn header(src: &Bytes, ev: &Events) -> Result<(Element, Namespaces), Error> {
+    let Some(&Event::Start { name, attrs, .. }) = ev.events.first() else {
+        return Err(Error::NotWellFormed("truncated tag"));
+    };
+    let attrs = ev
+        .attrs
+        .get(attrs.0..attrs.1)
+        .ok_or(Error::NotWellFormed("truncated tag"))?;
+    let empty = Namespaces::default();
+    let mut ns = Scope {
+        inherited: &empty,
+        prefixes: Vec::new(),
+        default: Str::new(),
+    };
+    let el = start_tag(src, name, attrs, 0, &mut ns)?;
+    let mut scope = Namespaces::new(ns.default);
+    for (p, n) in ns.prefixes {
         scope.bind(p, n);
     }
     Ok((el, scope))
