@@ -4,7 +4,7 @@
 //! xmpp-peer client --jid JID --password PW --server HOST:PORT --scenario NAME|all
 //!                  [--peer-jid JID --peer-password PW [--peer-server HOST:PORT]] [--slixmpp PYTHON]
 //!                  [--slixmpp-script PATH] [--ws-url URL] [--smoke-time SECS]
-//! xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [...]
+//! xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [...] [--ws-listen ADDR]
 //!                  [--s2s-listen ADDR --s2s-secret S [--s2s-peer DOMAIN=HOST:PORT]]
 //! xmpp-peer list
 //! ```
@@ -29,7 +29,7 @@ const USAGE: &str = "usage:
   xmpp-peer client --jid JID --password PW --server HOST:PORT --scenario NAME|all
                    [--peer-jid JID --peer-password PW [--peer-server HOST:PORT]] [--slixmpp PYTHON]
                    [--slixmpp-script PATH] [--ws-url URL] [--smoke-time SECS]
-  xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [...]
+  xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [...] [--ws-listen ADDR]
                    [--s2s-listen ADDR --s2s-secret S [--s2s-peer DOMAIN=HOST:PORT]...]
   xmpp-peer list";
 

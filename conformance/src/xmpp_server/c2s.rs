@@ -12,7 +12,7 @@ use xmpp_codec::sasl::scram::{ScramHash, StoredCredentials};
 use xmpp_codec::stanza::NS_CLIENT;
 use xmpp_codec::stanza::error::StanzaErrorCondition;
 use xmpp_codec::stanza::jid::Jid;
-use xmpp_codec::{Connection, Element, Event};
+use xmpp_codec::{Connection, Element, Event, Framing};
 
 use super::link::{Link, Step};
 use super::router::{self, Route, Session};
@@ -33,20 +33,27 @@ struct C2s<'a> {
     pushes: u32,
 }
 
-/// Serves the client on `tcp` until it leaves.
-pub(super) fn run(tcp: TcpStream, id: u64, hub: &Arc<Hub>) {
+/// The c2s machine's settings, for TCP or RFC 7395 framing.
+pub(super) fn config(hub: &Hub, framing: Framing) -> ServerConfig {
     let mut cfg = ServerConfig::new(hub.domain.clone());
     cfg.common.random = crate::xmpp_driver::random_source();
+    cfg.common.framing = framing;
     // Iqs are routed or answered here; pings the machine answers itself.
     cfg.common.answer_unknown_iq = false;
     cfg.common.close_timeout = Duration::from_secs(5);
-    let Some(link) = Link::new(
-        tcp,
-        Connection::server(cfg, Instant::now()),
-        &format!("xmpp-c2s-{id}"),
-    ) else {
-        return;
-    };
+    cfg
+}
+
+/// Serves the client on `tcp` until it leaves.
+pub(super) fn run(tcp: TcpStream, id: u64, hub: &Arc<Hub>) {
+    let conn = Connection::server(config(hub, Framing::Tcp), Instant::now());
+    if let Some(link) = Link::new(tcp, conn, &format!("xmpp-c2s-{id}")) {
+        serve(link, id, hub);
+    }
+}
+
+/// Serves the client on `link` (TCP or WebSocket) until it leaves.
+pub(super) fn serve(link: Link, id: u64, hub: &Arc<Hub>) {
     let mut c = C2s {
         hub,
         id,

@@ -1,7 +1,7 @@
 //! A small in-memory XMPP server on [`xmpp_codec::Connection`] in the c2s
 //! server role (and both s2s roles for federation), for the conformance
 //! runs: `xmpp-peer server --listen ADDR --domain DOMAIN --user
-//! NAME:PASSWORD... [--s2s-listen ADDR --s2s-secret S]`.
+//! NAME:PASSWORD... [--ws-listen ADDR] [--s2s-listen ADDR --s2s-secret S]`.
 //!
 //! Every connection gets a thread driving its machine and a reader thread
 //! feeding it the socket's bytes through a channel, which other
@@ -16,6 +16,9 @@
 //!   (a dropped session waits [`HIBERNATION`] for its client, and stanzas
 //!   sent to it meanwhile are delivered after resumption); XEP-0199 pings
 //!   (answered by the machine);
+//! * with `--ws-listen`, RFC 7395 clients at `ws://ADDR/xmpp-websocket`
+//!   (subprotocol `xmpp` required), in the same sessions and routing as
+//!   TCP clients;
 //! * messages to a full JID, or to a bare JID (every session of the user);
 //!   presence without `to` to the user's own sessions (there are no
 //!   subscriptions), directed presence routed; iq routed to full JIDs;
@@ -48,11 +51,13 @@ mod router;
 mod s2s;
 #[cfg(test)]
 mod tests;
+mod ws;
 
 pub use router::HIBERNATION;
 
 const USAGE: &str =
     "usage: xmpp-peer server --listen ADDR --domain DOMAIN --user NAME:PASSWORD [--user ...]
+                        [--ws-listen ADDR]
                         [--s2s-listen ADDR --s2s-secret S [--s2s-peer DOMAIN=HOST:PORT]...]";
 
 /// SCRAM iteration count of the stored keys.
@@ -158,6 +163,9 @@ pub struct Handle {
     pub addr: std::net::SocketAddr,
     /// The c2s accept thread.
     pub thread: JoinHandle<()>,
+    /// The RFC 7395 address bound (clients open
+    /// `ws://ADDR/xmpp-websocket`), with [`spawn_with_websocket`].
+    pub ws_addr: Option<std::net::SocketAddr>,
 }
 
 /// Serves c2s for `domain` on `listener` for `users` (name, password) on
@@ -167,15 +175,50 @@ pub fn spawn(
     domain: &str,
     users: &[(String, String)],
 ) -> Result<Handle, String> {
+    start(listener, None, domain, users)
+}
+
+/// [`spawn`], and RFC 7395 clients on `ws_listener` (one more thread),
+/// sharing the TCP clients' sessions.
+pub fn spawn_with_websocket(
+    listener: TcpListener,
+    ws_listener: TcpListener,
+    domain: &str,
+    users: &[(String, String)],
+) -> Result<Handle, String> {
+    start(listener, Some(ws_listener), domain, users)
+}
+
+fn start(
+    listener: TcpListener,
+    ws_listener: Option<TcpListener>,
+    domain: &str,
+    users: &[(String, String)],
+) -> Result<Handle, String> {
     let hub = Arc::new(Hub::new(domain, users, None)?);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let ws_addr = match ws_listener {
+        Some(l) => {
+            let a = l.local_addr().map_err(|e| e.to_string())?;
+            let hub = Arc::clone(&hub);
+            std::thread::spawn(move || accept_loop(&l, &hub, Kind::Ws));
+            Some(a)
+        }
+        None => None,
+    };
     let thread = std::thread::spawn(move || accept_loop(&listener, &hub, Kind::C2s));
-    Ok(Handle { addr, thread })
+    Ok(Handle {
+        addr,
+        thread,
+        ws_addr,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     C2s,
+    /// C2s over RFC 7395.
+    Ws,
     S2s,
 }
 
@@ -187,12 +230,14 @@ fn accept_loop(listener: &TcpListener, hub: &Arc<Hub>, kind: Kind) {
                 let id = hub.next_id();
                 let name = match kind {
                     Kind::C2s => format!("xmpp-c2s-{id}"),
+                    Kind::Ws => format!("xmpp-ws-{id}"),
                     Kind::S2s => format!("xmpp-s2s-in-{id}"),
                 };
                 let spawned = std::thread::Builder::new()
                     .name(name)
                     .spawn(move || match kind {
                         Kind::C2s => c2s::run(tcp, id, &hub),
+                        Kind::Ws => ws::run(tcp, id, &hub),
                         Kind::S2s => s2s::run_incoming(tcp, id, &hub),
                     });
                 if let Err(e) = spawned {
@@ -213,6 +258,7 @@ struct Args {
     listen: String,
     domain: String,
     users: Vec<(String, String)>,
+    ws_listen: Option<String>,
     s2s_listen: Option<String>,
     s2s_secret: Option<String>,
     s2s_peers: Vec<(String, String)>,
@@ -223,6 +269,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         listen: String::new(),
         domain: String::new(),
         users: Vec::new(),
+        ws_listen: None,
         s2s_listen: None,
         s2s_secret: None,
         s2s_peers: Vec::new(),
@@ -233,6 +280,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         match a.as_str() {
             "--listen" => out.listen.clone_from(value()?),
             "--domain" => out.domain.clone_from(value()?),
+            "--ws-listen" => out.ws_listen = Some(value()?.clone()),
             "--s2s-listen" => out.s2s_listen = Some(value()?.clone()),
             "--s2s-secret" => out.s2s_secret = Some(value()?.clone()),
             "--s2s-peer" => {
@@ -264,8 +312,9 @@ fn parse(args: &[String]) -> Result<Args, String> {
     Ok(out)
 }
 
-/// `xmpp-peer server ARGS`: prints `listening on ADDR` (and `s2s listening
-/// on ADDR`) and serves until killed. Returns 2 for bad arguments, 1 when
+/// `xmpp-peer server ARGS`: prints `listening on ADDR` (and `websocket
+/// listening on ws://ADDR/xmpp-websocket`, `s2s listening on ADDR`) and
+/// serves until killed. Returns 2 for bad arguments, 1 when
 /// it cannot listen.
 pub fn main(args: &[String]) -> i32 {
     if args.iter().any(|a| a == "-h" || a == "--help") {
@@ -297,6 +346,13 @@ pub fn main(args: &[String]) -> i32 {
     let Ok(listener) = bind(&args.listen) else {
         return 1;
     };
+    let ws_listener = match &args.ws_listen {
+        Some(a) => match bind(a) {
+            Ok(l) => Some(l),
+            Err(()) => return 1,
+        },
+        None => None,
+    };
     let s2s_listener = match &args.s2s_listen {
         Some(a) => match bind(a) {
             Ok(l) => Some(l),
@@ -314,6 +370,11 @@ pub fn main(args: &[String]) -> i32 {
         args.domain,
         args.users.len()
     );
+    if let Some(l) = ws_listener {
+        println!("websocket listening on ws://{}{}", shown(&l, ""), ws::PATH);
+        let hub = Arc::clone(&hub);
+        std::thread::spawn(move || accept_loop(&l, &hub, Kind::Ws));
+    }
     if let Some(l) = s2s_listener {
         println!("s2s listening on {}", shown(&l, ""));
         let hub = Arc::clone(&hub);
