@@ -52,6 +52,8 @@ mod s2s;
 #[cfg(test)]
 mod tests;
 mod ws;
+#[cfg(test)]
+mod ws_tests;
 
 pub use router::HIBERNATION;
 

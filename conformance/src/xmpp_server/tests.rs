@@ -24,18 +24,22 @@ fn account(jid: &str, password: &str) -> Account {
 #[test]
 fn client_scenarios_pass_against_our_server() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let h = super::spawn(listener, "localhost", &users()).unwrap();
+    let ws_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let h = super::spawn_with_websocket(listener, ws_listener, "localhost", &users()).unwrap();
     let lines = Rc::new(RefCell::new(Vec::<String>::new()));
     let out = Rc::clone(&lines);
     let mut ctx = Ctx::new(h.addr.to_string(), account("alice@localhost", "pw-a"))
         .with_output(move |l| out.borrow_mut().push(l.to_owned()));
     ctx.peer = Some(account("bob@localhost", "pw-b"));
     ctx.smoke_time = std::time::Duration::from_millis(300);
+    let ws_url = format!("ws://{}{}", h.ws_addr.unwrap(), super::ws::PATH);
+    ctx.ws_url = Some(crate::ws_driver::WsUrl::parse(&ws_url).unwrap());
     let report = xmpp_scenarios::run(&ctx, &["all".to_owned()]).unwrap();
     let text = lines.borrow().join("\n");
     assert_eq!(report.failed, 0, "{text}");
-    // slixmpp (no Python given) and websocket (no endpoint) skip.
-    assert_eq!((report.passed, report.skipped), (11, 3), "{text}");
+    // Only the two slixmpp scenarios (no Python given) skip.
+    assert_eq!((report.passed, report.skipped), (12, 2), "{text}");
+    assert!(text.contains("PASS websocket"), "{text}");
 }
 
 #[test]
