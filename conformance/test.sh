@@ -469,11 +469,13 @@ xmpp_client() {
 }
 
 # xmpp_server_start LOG: our in-memory server for b.localhost (users dave and
-# erin), c2s on a free port (XMPP_OURS_PORT), s2s on 127.0.0.1:5269, where
-# Prosody 0.12 always dials, federating with Prosody's a.localhost.
+# erin), c2s on a free port (XMPP_OURS_PORT), RFC 7395 on another
+# (XMPP_OURS_WS_PORT), s2s on 127.0.0.1:5269, where Prosody 0.12 always
+# dials, federating with Prosody's a.localhost.
 xmpp_server_start() {
-    XMPP_OURS_PORT=$(free_port)
+    XMPP_OURS_PORT=$(free_port) XMPP_OURS_WS_PORT=$(free_port)
     start_bg "$1" "$XMPP_PEER" server --listen "127.0.0.1:$XMPP_OURS_PORT" --domain b.localhost \
+        --ws-listen "127.0.0.1:$XMPP_OURS_WS_PORT" \
         --user dave:pw-d --user erin:pw-e --s2s-listen 127.0.0.1:5269 --s2s-secret conformance-s2s \
         --s2s-peer "a.localhost=127.0.0.1:$PROSODY_S2S"
     XMPP_OURS_PID=$BG_PID
@@ -652,7 +654,8 @@ else
 fi
 if [ "$XMPP_SERVER_OK" = 1 ]; then
     step xmpp-server-ours xmpp_client --jid dave@b.localhost --password pw-d --peer-jid erin@b.localhost \
-        --peer-password pw-e --server "127.0.0.1:$XMPP_OURS_PORT" --scenario all
+        --peer-password pw-e --server "127.0.0.1:$XMPP_OURS_PORT" \
+        --ws-url "ws://127.0.0.1:$XMPP_OURS_WS_PORT/xmpp-websocket" --scenario all
     if [ -n "$SLIXMPP_SKIP" ]; then
         skip xmpp-server-slixmpp "$SLIXMPP_SKIP"
     else
