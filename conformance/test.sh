@@ -656,6 +656,13 @@ if [ "$XMPP_SERVER_OK" = 1 ]; then
     step xmpp-server-ours xmpp_client --jid dave@b.localhost --password pw-d --peer-jid erin@b.localhost \
         --peer-password pw-e --server "127.0.0.1:$XMPP_OURS_PORT" \
         --ws-url "ws://127.0.0.1:$XMPP_OURS_WS_PORT/xmpp-websocket" --scenario all
+    # An RFC 7395 client we did not write: Python websockets, raw.
+    if [ -n "$PY_SKIP" ]; then
+        skip xmpp-server-ws-probe "$PY_SKIP"
+    else
+        step xmpp-server-ws-probe "$PYTHON" conformance/peers/xmpp_ws_probe.py \
+            --url "ws://127.0.0.1:$XMPP_OURS_WS_PORT/xmpp-websocket" --jid dave@b.localhost --password pw-d
+    fi
     if [ -n "$SLIXMPP_SKIP" ]; then
         skip xmpp-server-slixmpp "$SLIXMPP_SKIP"
     else
