@@ -23,8 +23,8 @@
 use crate::config::{Framing, Limits};
 use crate::error::{Error, Limit, Restricted};
 use crate::xml::chars::{
-    ATTR_STOP, ATTR_WS, CR, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, qname_ok,
-    resolve_ref, skip_until, skip_while,
+    ATTR_WS, CR, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, find_stop, qname_ok,
+    resolve_ref, skip_while,
 };
 
 /// A complete token at the front of the buffer; the value is its end.
@@ -484,10 +484,14 @@ impl Scanner {
                     self.state = State::Tag(false);
                 }
                 State::Tag(spaced) => {
+                    let (mut b, mut spaced) = (b, spaced);
                     if class(b) & WS != 0 {
                         self.pos = skip_while(win, self.pos, WS);
                         self.state = State::Tag(true);
-                        continue;
+                        let Some(&c) = win.get(self.pos) else {
+                            return Ok(None);
+                        };
+                        (b, spaced) = (c, true);
                     }
                     match b {
                         b'>' => {
@@ -510,21 +514,20 @@ impl Scanner {
                             }
                             self.name_start = self.pos;
                             self.state = State::AttrName;
+                            // Straight on with the name: a trip through
+                            // the dispatch per state costs more than the
+                            // name's bytes.
+                            if !self.attr_name(win)? {
+                                return Ok(None);
+                            }
                         }
                         _ => return Err(Error::NotWellFormed("bad character in start tag")),
                     }
                 }
                 State::AttrName => {
-                    self.pos = skip_while(win, self.pos, NAME);
-                    if self.pos == win.len() {
+                    if !self.attr_name(win)? {
                         return Ok(None);
                     }
-                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
-                    if !qname_ok(name) {
-                        return Err(Error::NotWellFormed("bad attribute name"));
-                    }
-                    self.attr_name_end = self.pos;
-                    self.state = State::AttrEq;
                 }
                 State::AttrEq | State::AttrQuote => {
                     if class(b) & WS != 0 {
@@ -544,45 +547,8 @@ impl Scanner {
                     };
                 }
                 State::AttrValue(quote) => {
-                    let start = self.pos;
-                    let mut at = skip_until(win, start, ATTR_STOP | ATTR_WS);
-                    loop {
-                        match win.get(at) {
-                            Some(&c)
-                                if (c != quote && (c == b'"' || c == b'\''))
-                                    || class(c) & ATTR_WS != 0 =>
-                            {
-                                self.escaped |= c != b'"' && c != b'\'';
-                                at = skip_until(win, at + 1, ATTR_STOP | ATTR_WS);
-                            }
-                            _ => break,
-                        }
-                    }
-                    self.add_text(at - start)?;
-                    self.pos = at;
-                    match win.get(at) {
-                        None => return Ok(None),
-                        Some(&c) if c == quote => {
-                            if self.recording {
-                                self.events.attrs.push(AttrSpan {
-                                    name: (self.name_start, self.attr_name_end),
-                                    value: (self.run_start, at),
-                                    escaped: self.escaped,
-                                });
-                            }
-                            self.pos += 1;
-                            self.state = State::Tag(false);
-                        }
-                        Some(b'&') => {
-                            self.pos += 1;
-                            self.ref_start = self.pos;
-                            self.escaped = true;
-                            self.state = State::Ref(quote);
-                        }
-                        Some(b'<') => {
-                            return Err(Error::NotWellFormed("'<' in attribute value"));
-                        }
-                        Some(_) => return Err(Error::NotWellFormed("control character")),
+                    if !self.attr_value(win, quote)? {
+                        return Ok(None);
                     }
                 }
                 State::Ref(quote) => {
@@ -677,7 +643,7 @@ impl Scanner {
                 }
                 State::Content => {
                     let start = self.pos;
-                    let at = skip_until(win, start, TEXT_STOP | CR);
+                    let at = find_stop(win, start, TEXT_STOP | CR, b'<');
                     self.add_text(at - start)?;
                     self.pos = at;
                     match win.get(at) {
@@ -711,6 +677,68 @@ impl Scanner {
                 }
             }
         }
+    }
+
+    /// Reads on in an attribute name (state `AttrName`); `false` when
+    /// `win` ends inside it. Takes `='` or `="` right after the name in
+    /// the same step, as nearly every writer puts it.
+    fn attr_name(&mut self, win: &[u8]) -> Result<bool, Error> {
+        self.pos = skip_while(win, self.pos, NAME);
+        if self.pos == win.len() {
+            return Ok(false);
+        }
+        let name = win.get(self.name_start..self.pos).unwrap_or_default();
+        if !qname_ok(name) {
+            return Err(Error::NotWellFormed("bad attribute name"));
+        }
+        self.attr_name_end = self.pos;
+        self.state = match win.get(self.pos..).and_then(<[u8]>::first_chunk::<2>) {
+            Some(&[b'=', q @ (b'"' | b'\'')]) => {
+                self.pos += 2;
+                self.text = 0;
+                self.run_start = self.pos;
+                self.escaped = false;
+                State::AttrValue(q)
+            }
+            _ => State::AttrEq,
+        };
+        Ok(true)
+    }
+
+    /// Reads on in an attribute value quoted by `quote` (state
+    /// `AttrValue`); `false` when `win` ends inside it.
+    fn attr_value(&mut self, win: &[u8], quote: u8) -> Result<bool, Error> {
+        let start = self.pos;
+        let mut at = find_stop(win, start, TEXT_STOP | ATTR_WS, quote);
+        while win.get(at).is_some_and(|&c| class(c) & ATTR_WS != 0) {
+            self.escaped = true;
+            at = find_stop(win, at + 1, TEXT_STOP | ATTR_WS, quote);
+        }
+        self.add_text(at - start)?;
+        self.pos = at;
+        match win.get(at) {
+            None => return Ok(false),
+            Some(&c) if c == quote => {
+                if self.recording {
+                    self.events.attrs.push(AttrSpan {
+                        name: (self.name_start, self.attr_name_end),
+                        value: (self.run_start, at),
+                        escaped: self.escaped,
+                    });
+                }
+                self.pos += 1;
+                self.state = State::Tag(false);
+            }
+            Some(b'&') => {
+                self.pos += 1;
+                self.ref_start = self.pos;
+                self.escaped = true;
+                self.state = State::Ref(quote);
+            }
+            Some(b'<') => return Err(Error::NotWellFormed("'<' in attribute value")),
+            Some(_) => return Err(Error::NotWellFormed("control character")),
+        }
+        Ok(true)
     }
 
     /// A start tag ended at `self.pos` (after its `>`).
