@@ -384,6 +384,12 @@ impl Scanner {
                             self.name_start = self.pos;
                             self.elem_start = self.pos;
                             self.attrs = 0;
+                            self.pos += 1;
+                            // Straight on with the name, as for attributes.
+                            if !self.start_name(win)? {
+                                return Ok(None);
+                            }
+                            continue;
                         }
                         _ => return Err(Error::NotWellFormed("bad character after '<'")),
                     }
@@ -460,28 +466,9 @@ impl Scanner {
                     self.state = State::Decl(b == b'?');
                 }
                 State::StartName => {
-                    self.pos = skip_while(win, self.pos, NAME);
-                    if self.pos == win.len() {
+                    if !self.start_name(win)? {
                         return Ok(None);
                     }
-                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
-                    if !qname_ok(name) {
-                        return Err(Error::NotWellFormed("bad element name"));
-                    }
-                    self.name_end = self.pos;
-                    if self.recording {
-                        let parent = self.names.last().map(|n| n.2);
-                        self.events.add_node(parent);
-                        self.start_event = self.events.events.len();
-                        let at = self.events.attrs.len();
-                        self.events.events.push(Event::Start {
-                            name: (self.elem_start, self.pos),
-                            attrs: (at, at),
-                            empty: false,
-                            nodes: 0,
-                        });
-                    }
-                    self.state = State::Tag(false);
                 }
                 State::Tag(spaced) => {
                     let (mut b, mut spaced) = (b, spaced);
@@ -552,31 +539,41 @@ impl Scanner {
                     }
                 }
                 State::Ref(quote) => {
-                    if b == b';' {
-                        let body = win.get(self.ref_start..self.pos).unwrap_or_default();
-                        resolve_ref(body)?;
-                        self.add_text(body.len() + 2)?;
-                        self.pos += 1;
-                        self.state = if quote == 0 {
-                            State::Content
-                        } else {
-                            State::AttrValue(quote)
-                        };
-                        continue;
-                    }
-                    if !(b.is_ascii_alphanumeric() || b == b'#')
-                        || self.pos - self.ref_start >= MAX_REF
+                    // The whole body in one step when `win` holds it.
+                    let limit = self.ref_start + MAX_REF;
+                    let mut at = self.pos;
+                    while at < limit
+                        && win
+                            .get(at)
+                            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'#')
                     {
-                        let body = win.get(self.ref_start..self.pos).unwrap_or_default();
-                        let predefined = matches!(body, b"amp" | b"lt" | b"gt" | b"apos" | b"quot");
-                        return Err(match body.first() {
-                            Some(&f) if class(f) & NAME_START != 0 && !predefined => {
-                                Error::RestrictedXml(Restricted::EntityReference)
-                            }
-                            _ => Error::NotWellFormed("bad reference"),
-                        });
+                        at += 1;
                     }
-                    self.pos += 1;
+                    self.pos = at;
+                    let body = win.get(self.ref_start..at).unwrap_or_default();
+                    match win.get(at) {
+                        None => return Ok(None),
+                        Some(b';') => {
+                            resolve_ref(body)?;
+                            self.add_text(body.len() + 2)?;
+                            self.pos += 1;
+                            self.state = if quote == 0 {
+                                State::Content
+                            } else {
+                                State::AttrValue(quote)
+                            };
+                        }
+                        Some(_) => {
+                            let predefined =
+                                matches!(body, b"amp" | b"lt" | b"gt" | b"apos" | b"quot");
+                            return Err(match body.first() {
+                                Some(&f) if class(f) & NAME_START != 0 && !predefined => {
+                                    Error::RestrictedXml(Restricted::EntityReference)
+                                }
+                                _ => Error::NotWellFormed("bad reference"),
+                            });
+                        }
+                    }
                 }
                 State::EmptyEnd => {
                     if b != b'>' {
@@ -677,6 +674,34 @@ impl Scanner {
                 }
             }
         }
+    }
+
+    /// Reads on in an element name (state `StartName`); `false` when `win`
+    /// ends inside it.
+    fn start_name(&mut self, win: &[u8]) -> Result<bool, Error> {
+        self.pos = skip_while(win, self.pos, NAME);
+        if self.pos == win.len() {
+            return Ok(false);
+        }
+        let name = win.get(self.name_start..self.pos).unwrap_or_default();
+        if !qname_ok(name) {
+            return Err(Error::NotWellFormed("bad element name"));
+        }
+        self.name_end = self.pos;
+        if self.recording {
+            let parent = self.names.last().map(|n| n.2);
+            self.events.add_node(parent);
+            self.start_event = self.events.events.len();
+            let at = self.events.attrs.len();
+            self.events.events.push(Event::Start {
+                name: (self.elem_start, self.pos),
+                attrs: (at, at),
+                empty: false,
+                nodes: 0,
+            });
+        }
+        self.state = State::Tag(false);
+        Ok(true)
     }
 
     /// Reads on in an attribute name (state `AttrName`); `false` when
