@@ -229,6 +229,18 @@ impl Scanner {
         self.record = on;
     }
 
+    /// Makes room to record an element of `len` bytes (up to the stanza
+    /// size limit) without growing the vectors as it goes: for parsing a
+    /// single element, where no earlier element sized them. A tag, text
+    /// run or end tag takes at least three bytes, an attribute at least
+    /// five; most take far more.
+    pub(crate) fn reserve_for(&mut self, len: usize) {
+        let len = len.min(self.limits.max_stanza_size);
+        self.events.events.reserve(len / 12);
+        self.events.attrs.reserve(len / 20);
+        self.names.reserve(8);
+    }
+
     /// The structure of the token last returned, if it was recorded (the
     /// stream header's always is; an element's is when recording was on
     /// as it began). Valid until the next call to [`Self::scan`].

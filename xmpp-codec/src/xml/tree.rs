@@ -7,6 +7,8 @@
 //! The spans are trusted to come from the scanner, but every access is
 //! still bounds-checked: a scanner bug becomes an error, never a panic.
 
+use std::fmt;
+
 use bytes::Bytes;
 
 use crate::element::{Attribute, Element, Node};
@@ -102,15 +104,40 @@ impl Scope<'_> {
     }
 }
 
+/// The stack of open elements, kept between builds so a decoder does not
+/// allocate one per element.
+#[derive(Default)]
+pub(crate) struct Stack(Vec<Open>);
+
+impl Clone for Stack {
+    /// Scratch space: a clone starts empty.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl fmt::Debug for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Stack")
+    }
+}
+
 /// Builds the element in `src` (exactly one element, as the scanner
 /// delimited and recorded it in `ev`) in the scope `scope`.
-pub(crate) fn build(src: &Bytes, ev: &Events, scope: &Namespaces) -> Result<Element, Error> {
+pub(crate) fn build(
+    src: &Bytes,
+    ev: &Events,
+    scope: &Namespaces,
+    stack: &mut Stack,
+) -> Result<Element, Error> {
     let mut ns = Scope {
         inherited: scope,
         prefixes: Vec::new(),
         default: scope.default_ns().clone(),
     };
-    let mut stack: Vec<Open> = Vec::new();
+    // A build that failed may have left open elements behind.
+    let stack = &mut stack.0;
+    stack.clear();
     let mut text = PendingText::default();
     for &e in &ev.events {
         match e {
