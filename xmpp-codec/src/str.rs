@@ -93,6 +93,12 @@ impl Str {
         Some(Self::inline(bytes).unwrap_or_else(|| Self(Repr::Shared(src.slice(a..b)))))
     }
 
+    /// `v`, which this crate has built from validated UTF-8 (resolving
+    /// references): inline when short, else shared.
+    pub(crate) fn from_validated_vec(v: Vec<u8>) -> Self {
+        Self::inline(&v).unwrap_or_else(|| Self(Repr::Shared(Bytes::from(v))))
+    }
+
     /// The text. Re-checks the (already valid) bytes with SIMD validation
     /// rather than trusting them through `unsafe`; comparisons
     /// (`==` with `&str`) and [`Self::as_bytes`] skip that.

@@ -37,9 +37,9 @@ fn raw(src: &Bytes, (a, b): Span) -> Result<&[u8], Error> {
 fn value(src: &Bytes, span: Span, escaped: bool, attr: bool) -> Result<Str, Error> {
     if escaped {
         let raw = raw(src, span)?;
-        let mut s = String::with_capacity(raw.len());
+        let mut s = Vec::with_capacity(raw.len());
         escape::unescape(raw, attr, &mut s)?;
-        Ok(Str::from(s))
+        Ok(Str::from_validated_vec(s))
     } else {
         slice(src, span)
     }
