@@ -25,6 +25,8 @@ pub struct Decoder {
     scanner: Scanner,
     /// The scope top-level elements are parsed in: the stream header's.
     scope: Namespaces,
+    /// Scratch space for building elements.
+    stack: tree::Stack,
     /// A self-closing stream header still owes its `StreamClose`.
     close_pending: bool,
     /// Whether a stream is open (whitespace is then a keepalive).
@@ -40,6 +42,7 @@ impl Decoder {
             framing,
             scanner: Scanner::new(limits, framing),
             scope: Namespaces::default(),
+            stack: tree::Stack::default(),
             close_pending: false,
             opened: framing == Framing::WebSocket,
             error: None,
@@ -94,7 +97,7 @@ impl Decoder {
                 // An element begun by `decode_raw` was not recorded: parse
                 // it on its own.
                 let el = match self.scanner.events() {
-                    Some(ev) => tree::build(&bytes, ev, &self.scope),
+                    Some(ev) => tree::build(&bytes, ev, &self.scope, &mut self.stack),
                     None => Element::parse_in(bytes, &self.scope, self.scanner.limits()),
                 }
                 .map_err(|e| self.fail(e))?;

@@ -93,6 +93,7 @@ impl Element {
     pub fn parse_in(bytes: Bytes, scope: &Namespaces, limits: Limits) -> Result<Self, Error> {
         let mut scanner = Scanner::new(limits, Framing::WebSocket);
         scanner.record(true);
+        scanner.reserve_for(bytes.len());
         let mut rest = bytes;
         let mut found = None;
         loop {
@@ -117,7 +118,7 @@ impl Element {
                 let ev = scanner
                     .events()
                     .ok_or(Error::NotWellFormed("element not recorded"))?;
-                found = Some(tree::build(&head, ev, scope)?);
+                found = Some(tree::build(&head, ev, scope, &mut tree::Stack::default())?);
             }
         }
         found.ok_or(Error::NotWellFormed("no element"))

@@ -79,7 +79,24 @@ impl Str {
     /// bounds.
     pub(crate) fn validated_slice(src: &Bytes, a: usize, b: usize) -> Option<Self> {
         let bytes = src.get(a..b)?;
+        if let Ok(len) = u8::try_from(bytes.len()) {
+            // Most names and values are short and have more of the input
+            // after them: copying a fixed `INLINE` bytes is a few moves,
+            // where a copy of `len` bytes is a call to `memcpy`. The bytes
+            // past `len` are never read.
+            if let Some(&buf) = src.get(a..).and_then(<[u8]>::first_chunk::<INLINE>) {
+                if usize::from(len) <= INLINE {
+                    return Some(Self(Repr::Inline { len, buf }));
+                }
+            }
+        }
         Some(Self::inline(bytes).unwrap_or_else(|| Self(Repr::Shared(src.slice(a..b)))))
+    }
+
+    /// `v`, which this crate has built from validated UTF-8 (resolving
+    /// references): inline when short, else shared.
+    pub(crate) fn from_validated_vec(v: Vec<u8>) -> Self {
+        Self::inline(&v).unwrap_or_else(|| Self(Repr::Shared(Bytes::from(v))))
     }
 
     /// The text. Re-checks the (already valid) bytes with SIMD validation

@@ -7,10 +7,8 @@ use crate::error::{Error, Restricted};
 pub(crate) const WS: u8 = 1;
 pub(crate) const NAME_START: u8 = 2;
 pub(crate) const NAME: u8 = 4;
-/// Stops the text fast path: `<`, `&`, control characters.
+/// Ends a run of text or attribute value: `<`, `&`, control characters.
 pub(crate) const TEXT_STOP: u8 = 8;
-/// Stops the attribute value fast path: also both quotes.
-pub(crate) const ATTR_STOP: u8 = 16;
 /// `\r`: text holding one needs line-end normalization.
 pub(crate) const CR: u8 = 32;
 /// Tab, newline, carriage return: attribute values holding one need
@@ -34,10 +32,7 @@ const fn class_table() -> [u8; 256] {
             c |= NAME;
         }
         if b == b'<' || b == b'&' || (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') {
-            c |= TEXT_STOP | ATTR_STOP;
-        }
-        if b == b'"' || b == b'\'' {
-            c |= ATTR_STOP;
+            c |= TEXT_STOP;
         }
         if b == b'\r' {
             c |= CR;
@@ -61,27 +56,69 @@ pub(crate) fn class(b: u8) -> u8 {
     CLASS[usize::from(b)]
 }
 
-/// Index of the first byte at or after `from` whose class has `mask`, or
-/// `buf.len()`.
+/// Every byte of a word set to 1, and to 0x80.
+const LO: u64 = u64::from_le_bytes([1; 8]);
+const HI: u64 = LO << 7;
+
+/// The high bit of each byte of `x` below `n` (`n` <= 128). Borrows can
+/// flag bytes above the lowest match, never below it, so the lowest flag
+/// is exact.
 #[inline]
-pub(crate) fn skip_until(buf: &[u8], from: usize, mask: u8) -> usize {
-    match buf.get(from..) {
+const fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LO * n as u64) & !x & HI
+}
+
+/// The high bit of each byte of `x` equal to `b`; the lowest flag is exact.
+#[inline]
+const fn equal(x: u64, b: u8) -> u64 {
+    below(x ^ (LO * b as u64), 1)
+}
+
+/// Index of the first byte at or after `from` that is `quote` or whose
+/// class has `mask`, or `buf.len()`. `mask` may only select `<`, `&` and
+/// bytes below 0x20 (the classes `TEXT_STOP`, `CR`, `ATTR_WS`): then a
+/// word of 8 bytes holding none of those, nor `quote`, is passed over in a
+/// few instructions instead of one table lookup per byte. That is the run
+/// of text or of an attribute value, most of a stanza's bytes.
+#[inline]
+pub(crate) fn find_stop(buf: &[u8], from: usize, mask: u8, quote: u8) -> usize {
+    let stop = |b: u8| b == quote || class(b) & mask != 0;
+    let mut i = from;
+    while let Some(w) = buf.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        // Little-endian: the first byte is the lowest, so the lowest flag
+        // is the first candidate on any target.
+        let x = u64::from_le_bytes(*w);
+        let m = equal(x, b'<') | equal(x, b'&') | equal(x, quote) | below(x, 0x20);
+        if m == 0 {
+            i += 8;
+            continue;
+        }
+        i += (m.trailing_zeros() / 8) as usize;
+        match buf.get(i) {
+            // A tab or newline where only `quote` and references stop.
+            Some(&b) if !stop(b) => i += 1,
+            _ => return i,
+        }
+    }
+    match buf.get(i..) {
         Some(rest) => rest
             .iter()
-            .position(|&b| class(b) & mask != 0)
-            .map_or(buf.len(), |i| from + i),
+            .position(|&b| stop(b))
+            .map_or(buf.len(), |k| i + k),
         None => buf.len(),
     }
 }
 
 /// Index of the first byte at or after `from` whose class lacks `mask`.
+/// Four bytes a step: names are short, but most are longer than three.
 #[inline]
 pub(crate) fn skip_while(buf: &[u8], from: usize, mask: u8) -> usize {
-    match buf.get(from..) {
+    let i = from;
+    match buf.get(i..) {
         Some(rest) => rest
             .iter()
             .position(|&b| class(b) & mask == 0)
-            .map_or(buf.len(), |i| from + i),
+            .map_or(buf.len(), |k| i + k),
         None => buf.len(),
     }
 }
@@ -89,11 +126,12 @@ pub(crate) fn skip_while(buf: &[u8], from: usize, mask: u8) -> usize {
 /// A qualified name (Namespaces in XML §4): at most one colon, neither
 /// first nor last.
 pub(crate) fn qname_ok(name: &[u8]) -> bool {
-    let mut parts = name.split(|&b| b == b':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(a), None, _) => !a.is_empty(),
-        (Some(a), Some(b), None) => !a.is_empty() && !b.is_empty(),
-        _ => false,
+    match name.iter().position(|&b| b == b':') {
+        None => !name.is_empty(),
+        Some(i) => {
+            let local = name.get(i + 1..).unwrap_or_default();
+            i > 0 && !local.is_empty() && !local.contains(&b':')
+        }
     }
 }
 
@@ -156,5 +194,37 @@ pub(crate) fn check_declaration(decl: &[u8]) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::UnsupportedEncoding)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{ATTR_WS, CR, TEXT_STOP, class, find_stop};
+
+    proptest! {
+        /// The word-at-a-time search finds what a byte-by-byte one finds,
+        /// from any offset, for text and for both quotes.
+        #[test]
+        fn find_stop_is_a_plain_search(
+            buf in proptest::collection::vec(
+                prop_oneof![Just(b'<'), Just(b'&'), Just(b'"'), Just(b'\''), Just(b'\t'),
+                    Just(b'\n'), Just(b'\r'), 0u8..0x20, 0x20u8..0x80, 0x80u8..=0xff],
+                0..40,
+            ),
+            from in 0usize..45,
+            which in 0usize..3,
+        ) {
+            let (mask, quote) = match which {
+                0 => (TEXT_STOP | CR, b'<'),
+                1 => (TEXT_STOP | ATTR_WS, b'"'),
+                _ => (TEXT_STOP | ATTR_WS, b'\''),
+            };
+            let naive = (from..buf.len())
+                .find(|&i| buf.get(i).is_some_and(|&b| b == quote || class(b) & mask != 0))
+                .unwrap_or(buf.len());
+            prop_assert_eq!(find_stop(&buf, from, mask, quote), naive);
+        }
     }
 }

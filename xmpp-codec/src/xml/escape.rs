@@ -4,7 +4,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::error::Error;
-use crate::xml::chars::resolve_ref;
+use crate::xml::chars::{ATTR_WS, CR, find_stop, resolve_ref};
 
 /// Appends `s` as character data: `&`, `<` and `>` escaped (`>` too, so
 /// `]]>` never appears), `\r` as a reference so it survives line-end
@@ -50,45 +50,61 @@ fn escape(s: &[u8], out: &mut BytesMut, map: impl Fn(u8) -> Option<&'static [u8]
 
 /// Resolves references and normalizes line ends (and, in attribute values,
 /// whitespace to spaces) in `raw`, which the scanner has already checked
-/// (and found to need it).
-pub(crate) fn unescape(raw: &[u8], attr: bool, out: &mut String) -> Result<(), Error> {
-    let mut i = 0;
+/// (and found to need it). `raw` is UTF-8 and every piece copied is cut at
+/// an ASCII byte, so `out` stays UTF-8 without checking each piece again.
+pub(crate) fn unescape(raw: &[u8], attr: bool, out: &mut Vec<u8>) -> Result<(), Error> {
+    // What ends a plain piece: `&`, `\r`, and in attribute values tab and
+    // newline (`&` is the "quote" of the search).
+    let mask = if attr { ATTR_WS } else { CR };
     let mut from = 0;
-    let flush = |out: &mut String, a: usize, b: usize| -> Result<(), Error> {
-        let part = raw.get(a..b).unwrap_or_default();
-        out.push_str(std::str::from_utf8(part).map_err(|_| Error::UnsupportedEncoding)?);
-        Ok(())
-    };
-    while let Some(&b) = raw.get(i) {
+    loop {
+        let i = find_stop(raw, from, mask, b'&');
+        out.extend_from_slice(raw.get(from..i).unwrap_or_default());
+        let Some(&b) = raw.get(i) else {
+            return Ok(());
+        };
+        from = i + 1;
         match b {
             b'&' => {
-                flush(out, from, i)?;
                 let end = raw
                     .get(i..)
                     .and_then(|r| r.iter().position(|&c| c == b';'))
                     .map(|p| i + p)
                     .ok_or(Error::NotWellFormed("unterminated reference"))?;
-                out.push(resolve_ref(raw.get(i + 1..end).unwrap_or_default())?);
-                i = end + 1;
-                from = i;
+                let c = resolve_ref(raw.get(i + 1..end).unwrap_or_default())?;
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                from = end + 1;
             }
             b'\r' => {
-                flush(out, from, i)?;
-                out.push(if attr { ' ' } else { '\n' });
-                i += 1;
-                if raw.get(i) == Some(&b'\n') {
-                    i += 1;
+                out.push(if attr { b' ' } else { b'\n' });
+                if raw.get(from) == Some(&b'\n') {
+                    from += 1;
                 }
-                from = i;
             }
-            b'\t' | b'\n' if attr => {
-                flush(out, from, i)?;
-                out.push(' ');
-                i += 1;
-                from = i;
-            }
-            _ => i += 1,
+            _ => out.push(b' '),
         }
     }
-    flush(out, from, raw.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    fn run(raw: &str, attr: bool) -> String {
+        let mut out = Vec::new();
+        assert!(unescape(raw.as_bytes(), attr, &mut out).is_ok());
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn references_line_ends_and_attribute_whitespace() {
+        let raw = "caf\u{e9} &lt;x&gt;\r\n\ta\rb &#x1F339;&#65;&amp;\n";
+        assert_eq!(run(raw, false), "caf\u{e9} <x>\n\ta\nb \u{1F339}A&\n");
+        assert_eq!(run(raw, true), "caf\u{e9} <x>  a b \u{1F339}A& ");
+        assert_eq!(
+            run("a long run of plain text &apos;", false),
+            "a long run of plain text '"
+        );
+        assert!(unescape(b"a &amp", false, &mut Vec::new()).is_err());
+    }
 }

@@ -23,8 +23,8 @@
 use crate::config::{Framing, Limits};
 use crate::error::{Error, Limit, Restricted};
 use crate::xml::chars::{
-    ATTR_STOP, ATTR_WS, CR, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, qname_ok,
-    resolve_ref, skip_until, skip_while,
+    ATTR_WS, CR, NAME, NAME_START, TEXT_STOP, WS, check_declaration, class, find_stop, qname_ok,
+    resolve_ref, skip_while,
 };
 
 /// A complete token at the front of the buffer; the value is its end.
@@ -229,6 +229,18 @@ impl Scanner {
         self.record = on;
     }
 
+    /// Makes room to record an element of `len` bytes (up to the stanza
+    /// size limit) without growing the vectors as it goes: for parsing a
+    /// single element, where no earlier element sized them. A tag, text
+    /// run or end tag takes at least three bytes, an attribute at least
+    /// five; most take far more.
+    pub(crate) fn reserve_for(&mut self, len: usize) {
+        let len = len.min(self.limits.max_stanza_size);
+        self.events.events.reserve(len / 12);
+        self.events.attrs.reserve(len / 20);
+        self.names.reserve(8);
+    }
+
     /// The structure of the token last returned, if it was recorded (the
     /// stream header's always is; an element's is when recording was on
     /// as it began). Valid until the next call to [`Self::scan`].
@@ -384,6 +396,12 @@ impl Scanner {
                             self.name_start = self.pos;
                             self.elem_start = self.pos;
                             self.attrs = 0;
+                            self.pos += 1;
+                            // Straight on with the name, as for attributes.
+                            if !self.start_name(win)? {
+                                return Ok(None);
+                            }
+                            continue;
                         }
                         _ => return Err(Error::NotWellFormed("bad character after '<'")),
                     }
@@ -460,34 +478,19 @@ impl Scanner {
                     self.state = State::Decl(b == b'?');
                 }
                 State::StartName => {
-                    self.pos = skip_while(win, self.pos, NAME);
-                    if self.pos == win.len() {
+                    if !self.start_name(win)? {
                         return Ok(None);
                     }
-                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
-                    if !qname_ok(name) {
-                        return Err(Error::NotWellFormed("bad element name"));
-                    }
-                    self.name_end = self.pos;
-                    if self.recording {
-                        let parent = self.names.last().map(|n| n.2);
-                        self.events.add_node(parent);
-                        self.start_event = self.events.events.len();
-                        let at = self.events.attrs.len();
-                        self.events.events.push(Event::Start {
-                            name: (self.elem_start, self.pos),
-                            attrs: (at, at),
-                            empty: false,
-                            nodes: 0,
-                        });
-                    }
-                    self.state = State::Tag(false);
                 }
                 State::Tag(spaced) => {
+                    let (mut b, mut spaced) = (b, spaced);
                     if class(b) & WS != 0 {
                         self.pos = skip_while(win, self.pos, WS);
                         self.state = State::Tag(true);
-                        continue;
+                        let Some(&c) = win.get(self.pos) else {
+                            return Ok(None);
+                        };
+                        (b, spaced) = (c, true);
                     }
                     match b {
                         b'>' => {
@@ -510,21 +513,20 @@ impl Scanner {
                             }
                             self.name_start = self.pos;
                             self.state = State::AttrName;
+                            // Straight on with the name: a trip through
+                            // the dispatch per state costs more than the
+                            // name's bytes.
+                            if !self.attr_name(win)? {
+                                return Ok(None);
+                            }
                         }
                         _ => return Err(Error::NotWellFormed("bad character in start tag")),
                     }
                 }
                 State::AttrName => {
-                    self.pos = skip_while(win, self.pos, NAME);
-                    if self.pos == win.len() {
+                    if !self.attr_name(win)? {
                         return Ok(None);
                     }
-                    let name = win.get(self.name_start..self.pos).unwrap_or_default();
-                    if !qname_ok(name) {
-                        return Err(Error::NotWellFormed("bad attribute name"));
-                    }
-                    self.attr_name_end = self.pos;
-                    self.state = State::AttrEq;
                 }
                 State::AttrEq | State::AttrQuote => {
                     if class(b) & WS != 0 {
@@ -544,73 +546,46 @@ impl Scanner {
                     };
                 }
                 State::AttrValue(quote) => {
-                    let start = self.pos;
-                    let mut at = skip_until(win, start, ATTR_STOP | ATTR_WS);
-                    loop {
-                        match win.get(at) {
-                            Some(&c)
-                                if (c != quote && (c == b'"' || c == b'\''))
-                                    || class(c) & ATTR_WS != 0 =>
-                            {
-                                self.escaped |= c != b'"' && c != b'\'';
-                                at = skip_until(win, at + 1, ATTR_STOP | ATTR_WS);
-                            }
-                            _ => break,
-                        }
-                    }
-                    self.add_text(at - start)?;
-                    self.pos = at;
-                    match win.get(at) {
-                        None => return Ok(None),
-                        Some(&c) if c == quote => {
-                            if self.recording {
-                                self.events.attrs.push(AttrSpan {
-                                    name: (self.name_start, self.attr_name_end),
-                                    value: (self.run_start, at),
-                                    escaped: self.escaped,
-                                });
-                            }
-                            self.pos += 1;
-                            self.state = State::Tag(false);
-                        }
-                        Some(b'&') => {
-                            self.pos += 1;
-                            self.ref_start = self.pos;
-                            self.escaped = true;
-                            self.state = State::Ref(quote);
-                        }
-                        Some(b'<') => {
-                            return Err(Error::NotWellFormed("'<' in attribute value"));
-                        }
-                        Some(_) => return Err(Error::NotWellFormed("control character")),
+                    if !self.attr_value(win, quote)? {
+                        return Ok(None);
                     }
                 }
                 State::Ref(quote) => {
-                    if b == b';' {
-                        let body = win.get(self.ref_start..self.pos).unwrap_or_default();
-                        resolve_ref(body)?;
-                        self.add_text(body.len() + 2)?;
-                        self.pos += 1;
-                        self.state = if quote == 0 {
-                            State::Content
-                        } else {
-                            State::AttrValue(quote)
-                        };
-                        continue;
-                    }
-                    if !(b.is_ascii_alphanumeric() || b == b'#')
-                        || self.pos - self.ref_start >= MAX_REF
+                    // The whole body in one step when `win` holds it.
+                    let limit = self.ref_start + MAX_REF;
+                    let mut at = self.pos;
+                    while at < limit
+                        && win
+                            .get(at)
+                            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'#')
                     {
-                        let body = win.get(self.ref_start..self.pos).unwrap_or_default();
-                        let predefined = matches!(body, b"amp" | b"lt" | b"gt" | b"apos" | b"quot");
-                        return Err(match body.first() {
-                            Some(&f) if class(f) & NAME_START != 0 && !predefined => {
-                                Error::RestrictedXml(Restricted::EntityReference)
-                            }
-                            _ => Error::NotWellFormed("bad reference"),
-                        });
+                        at += 1;
                     }
-                    self.pos += 1;
+                    self.pos = at;
+                    let body = win.get(self.ref_start..at).unwrap_or_default();
+                    match win.get(at) {
+                        None => return Ok(None),
+                        Some(b';') => {
+                            resolve_ref(body)?;
+                            self.add_text(body.len() + 2)?;
+                            self.pos += 1;
+                            self.state = if quote == 0 {
+                                State::Content
+                            } else {
+                                State::AttrValue(quote)
+                            };
+                        }
+                        Some(_) => {
+                            let predefined =
+                                matches!(body, b"amp" | b"lt" | b"gt" | b"apos" | b"quot");
+                            return Err(match body.first() {
+                                Some(&f) if class(f) & NAME_START != 0 && !predefined => {
+                                    Error::RestrictedXml(Restricted::EntityReference)
+                                }
+                                _ => Error::NotWellFormed("bad reference"),
+                            });
+                        }
+                    }
                 }
                 State::EmptyEnd => {
                     if b != b'>' {
@@ -677,7 +652,7 @@ impl Scanner {
                 }
                 State::Content => {
                     let start = self.pos;
-                    let at = skip_until(win, start, TEXT_STOP | CR);
+                    let at = find_stop(win, start, TEXT_STOP | CR, b'<');
                     self.add_text(at - start)?;
                     self.pos = at;
                     match win.get(at) {
@@ -711,6 +686,96 @@ impl Scanner {
                 }
             }
         }
+    }
+
+    /// Reads on in an element name (state `StartName`); `false` when `win`
+    /// ends inside it.
+    fn start_name(&mut self, win: &[u8]) -> Result<bool, Error> {
+        self.pos = skip_while(win, self.pos, NAME);
+        if self.pos == win.len() {
+            return Ok(false);
+        }
+        let name = win.get(self.name_start..self.pos).unwrap_or_default();
+        if !qname_ok(name) {
+            return Err(Error::NotWellFormed("bad element name"));
+        }
+        self.name_end = self.pos;
+        if self.recording {
+            let parent = self.names.last().map(|n| n.2);
+            self.events.add_node(parent);
+            self.start_event = self.events.events.len();
+            let at = self.events.attrs.len();
+            self.events.events.push(Event::Start {
+                name: (self.elem_start, self.pos),
+                attrs: (at, at),
+                empty: false,
+                nodes: 0,
+            });
+        }
+        self.state = State::Tag(false);
+        Ok(true)
+    }
+
+    /// Reads on in an attribute name (state `AttrName`); `false` when
+    /// `win` ends inside it. Takes `='` or `="` right after the name in
+    /// the same step, as nearly every writer puts it.
+    fn attr_name(&mut self, win: &[u8]) -> Result<bool, Error> {
+        self.pos = skip_while(win, self.pos, NAME);
+        if self.pos == win.len() {
+            return Ok(false);
+        }
+        let name = win.get(self.name_start..self.pos).unwrap_or_default();
+        if !qname_ok(name) {
+            return Err(Error::NotWellFormed("bad attribute name"));
+        }
+        self.attr_name_end = self.pos;
+        self.state = match win.get(self.pos..).and_then(<[u8]>::first_chunk::<2>) {
+            Some(&[b'=', q @ (b'"' | b'\'')]) => {
+                self.pos += 2;
+                self.text = 0;
+                self.run_start = self.pos;
+                self.escaped = false;
+                State::AttrValue(q)
+            }
+            _ => State::AttrEq,
+        };
+        Ok(true)
+    }
+
+    /// Reads on in an attribute value quoted by `quote` (state
+    /// `AttrValue`); `false` when `win` ends inside it.
+    fn attr_value(&mut self, win: &[u8], quote: u8) -> Result<bool, Error> {
+        let start = self.pos;
+        let mut at = find_stop(win, start, TEXT_STOP | ATTR_WS, quote);
+        while win.get(at).is_some_and(|&c| class(c) & ATTR_WS != 0) {
+            self.escaped = true;
+            at = find_stop(win, at + 1, TEXT_STOP | ATTR_WS, quote);
+        }
+        self.add_text(at - start)?;
+        self.pos = at;
+        match win.get(at) {
+            None => return Ok(false),
+            Some(&c) if c == quote => {
+                if self.recording {
+                    self.events.attrs.push(AttrSpan {
+                        name: (self.name_start, self.attr_name_end),
+                        value: (self.run_start, at),
+                        escaped: self.escaped,
+                    });
+                }
+                self.pos += 1;
+                self.state = State::Tag(false);
+            }
+            Some(b'&') => {
+                self.pos += 1;
+                self.ref_start = self.pos;
+                self.escaped = true;
+                self.state = State::Ref(quote);
+            }
+            Some(b'<') => return Err(Error::NotWellFormed("'<' in attribute value")),
+            Some(_) => return Err(Error::NotWellFormed("control character")),
+        }
+        Ok(true)
     }
 
     /// A start tag ended at `self.pos` (after its `>`).

@@ -7,6 +7,8 @@
 //! The spans are trusted to come from the scanner, but every access is
 //! still bounds-checked: a scanner bug becomes an error, never a panic.
 
+use std::fmt;
+
 use bytes::Bytes;
 
 use crate::element::{Attribute, Element, Node};
@@ -35,9 +37,9 @@ fn raw(src: &Bytes, (a, b): Span) -> Result<&[u8], Error> {
 fn value(src: &Bytes, span: Span, escaped: bool, attr: bool) -> Result<Str, Error> {
     if escaped {
         let raw = raw(src, span)?;
-        let mut s = String::with_capacity(raw.len());
+        let mut s = Vec::with_capacity(raw.len());
         escape::unescape(raw, attr, &mut s)?;
-        Ok(Str::from(s))
+        Ok(Str::from_validated_vec(s))
     } else {
         slice(src, span)
     }
@@ -102,15 +104,40 @@ impl Scope<'_> {
     }
 }
 
+/// The stack of open elements, kept between builds so a decoder does not
+/// allocate one per element.
+#[derive(Default)]
+pub(crate) struct Stack(Vec<Open>);
+
+impl Clone for Stack {
+    /// Scratch space: a clone starts empty.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl fmt::Debug for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Stack")
+    }
+}
+
 /// Builds the element in `src` (exactly one element, as the scanner
 /// delimited and recorded it in `ev`) in the scope `scope`.
-pub(crate) fn build(src: &Bytes, ev: &Events, scope: &Namespaces) -> Result<Element, Error> {
+pub(crate) fn build(
+    src: &Bytes,
+    ev: &Events,
+    scope: &Namespaces,
+    stack: &mut Stack,
+) -> Result<Element, Error> {
     let mut ns = Scope {
         inherited: scope,
         prefixes: Vec::new(),
         default: scope.default_ns().clone(),
     };
-    let mut stack: Vec<Open> = Vec::new();
+    // A build that failed may have left open elements behind.
+    let stack = &mut stack.0;
+    stack.clear();
     let mut text = PendingText::default();
     for &e in &ev.events {
         match e {
@@ -171,26 +198,58 @@ fn start_tag(
     nodes: usize,
     ns: &mut Scope<'_>,
 ) -> Result<Element, Error> {
-    let mut plain = 0;
-    for a in attrs {
+    // One pass: declarations, and the other attributes with their
+    // prefixes resolved afterwards (a declaration may follow its use).
+    let mut out: Vec<Attribute> = Vec::new();
+    let mut prefixed = false;
+    for (i, a) in attrs.iter().enumerate() {
         let an = raw(src, a.name)?;
-        if an == b"xmlns" {
-            ns.default = value(src, a.value, a.escaped, true)?;
-        } else if let Some(p) = an.strip_prefix(b"xmlns:") {
-            let uri = value(src, a.value, a.escaped, true)?;
-            // Namespaces in XML §3: `xmlns` is never declared, `xml` only
-            // to its own namespace, and no prefix may be undeclared.
-            if uri.is_empty()
-                || p == b"xmlns"
-                || uri == NS_XMLNS
-                || ((p == b"xml") != (uri == NS_XML))
-            {
-                return Err(Error::BadNamespacePrefix);
+        match an.strip_prefix(b"xmlns") {
+            Some([]) => {
+                ns.default = value(src, a.value, a.escaped, true)?;
+                continue;
             }
-            ns.prefixes
-                .push((slice(src, (a.name.0 + 6, a.name.1))?, uri));
-        } else {
-            plain += 1;
+            Some([b':', p @ ..]) => {
+                let uri = value(src, a.value, a.escaped, true)?;
+                // Namespaces in XML §3: `xmlns` is never declared, `xml`
+                // only to its own namespace, and no prefix may be
+                // undeclared.
+                if uri.is_empty()
+                    || p == b"xmlns"
+                    || uri == NS_XMLNS
+                    || ((p == b"xml") != (uri == NS_XML))
+                {
+                    return Err(Error::BadNamespacePrefix);
+                }
+                ns.prefixes
+                    .push((slice(src, (a.name.0 + 6, a.name.1))?, uri));
+                continue;
+            }
+            _ => {}
+        }
+        if out.iter().any(|o| o.name.as_bytes() == an) {
+            return Err(Error::NotWellFormed("duplicate attribute"));
+        }
+        if out.capacity() == 0 {
+            // Room for the rest, and no allocation when all are
+            // declarations.
+            out.reserve_exact(attrs.len() - i);
+        }
+        prefixed |= an.contains(&b':');
+        out.push(Attribute {
+            name: slice(src, a.name)?,
+            ns: Str::new(),
+            value: value(src, a.value, a.escaped, true)?,
+        });
+    }
+    if prefixed {
+        for o in &mut out {
+            let an = o.name.as_bytes();
+            if let Some(i) = an.iter().position(|&c| c == b':') {
+                o.ns = ns
+                    .lookup(an.get(..i).unwrap_or_default())
+                    .ok_or(Error::BadNamespacePrefix)?;
+            }
         }
     }
     let qname = raw(src, name)?;
@@ -206,27 +265,6 @@ fn start_tag(
         }
         None => (None, slice(src, name)?, ns.default.clone()),
     };
-    let mut out: Vec<Attribute> = Vec::with_capacity(plain);
-    for a in attrs {
-        let an = raw(src, a.name)?;
-        if an == b"xmlns" || an.starts_with(b"xmlns:") {
-            continue;
-        }
-        if out.iter().any(|o| o.name.as_bytes() == an) {
-            return Err(Error::NotWellFormed("duplicate attribute"));
-        }
-        let a_ns = match an.iter().position(|&c| c == b':') {
-            Some(i) => ns
-                .lookup(an.get(..i).unwrap_or_default())
-                .ok_or(Error::BadNamespacePrefix)?,
-            None => Str::new(),
-        };
-        out.push(Attribute {
-            name: slice(src, a.name)?,
-            ns: a_ns,
-            value: value(src, a.value, a.escaped, true)?,
-        });
-    }
     Ok(Element::from_parts(prefix, local, el_ns, out, nodes))
 }
 
