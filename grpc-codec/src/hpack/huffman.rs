@@ -335,64 +335,72 @@ fn put(out: &mut [u8], pos: usize, sym: u32) -> Result<(), Error> {
 #[inline]
 #[must_use]
 pub fn encoded_len(src: &[u8]) -> usize {
-    let bits: usize = src.iter().map(|&b| usize::from(code(b).1)).sum();
+    let bits: u64 = src.iter().map(|&b| code(b) & 0x3f).sum();
+    #[allow(clippy::cast_possible_truncation)]
+    let bits = bits as usize;
     bits.div_ceil(8)
 }
 
+/// Per octet, its code left-aligned in a word, with its length in the low
+/// 6 bits (a code takes at most the top 30).
+static ENCODE: [u64; 256] = build_encode();
+
+#[allow(clippy::indexing_slicing)]
+const fn build_encode() -> [u64; 256] {
+    let mut t = [0u64; 256];
+    let mut s = 0;
+    while s < 256 {
+        let (code, len) = CODES[s];
+        t[s] = (code as u64) << (64 - len as u32) | len as u64;
+        s += 1;
+    }
+    t
+}
+
 #[inline(always)]
-fn code(b: u8) -> (u32, u8) {
-    CODES.get(usize::from(b)).copied().unwrap_or((0, 0))
+fn code(b: u8) -> u64 {
+    ENCODE.get(usize::from(b)).copied().unwrap_or(0)
 }
 
 /// Appends `src` Huffman-coded to `dst`: [`encoded_len`] octets, the last
 /// padded with the high bits of EOS (ones).
 pub fn encode(src: &[u8], dst: &mut BytesMut) {
-    let start = dst.len();
-    let len = encoded_len(src);
-    dst.resize(start + len + 8, 0);
-    let written = dst
-        .get_mut(start..)
-        .and_then(|out| encode_slice(src, usize::MAX, out))
-        .unwrap_or(0);
-    dst.truncate(start + written);
+    dst.reserve(encoded_len(src));
+    encode_within(src, usize::MAX, dst);
 }
 
-/// Huffman-codes `src` into the front of `out` if that takes fewer than
-/// `limit` octets: returns how many it took, or `None` (with `out`
-/// clobbered) if not, or if `out` is not 8 octets longer than that.
+/// Appends `src` Huffman-coded to `dst` if that takes fewer than `limit`
+/// octets: returns how many it took, or `None` (with some of them
+/// appended) if not.
 ///
-/// Branch-free per symbol: codes accumulate left-aligned in a 64-bit word
-/// that is stored whole (8 octets) after each, the position moving on by
-/// the whole octets done.
+/// Codes gather left-aligned in a 64-bit word, 32 bits at a time going
+/// out: the word never holds more than 31 + 30 bits.
 #[inline]
 #[allow(clippy::cast_possible_truncation)]
-pub(crate) fn encode_slice(src: &[u8], limit: usize, out: &mut [u8]) -> Option<usize> {
+pub(crate) fn encode_within(src: &[u8], limit: usize, dst: &mut BytesMut) -> Option<usize> {
+    let start = dst.len();
     let mut acc: u64 = 0;
-    // Fewer than 8 between symbols.
     let mut nbits: u32 = 0;
-    let mut pos = 0usize;
     for &b in src {
-        let (c, len) = code(b);
-        let len = u32::from(len);
-        // nbits + len <= 37: the code fits below what is there.
-        acc |= u64::from(c) << (64 - nbits - len);
-        nbits += len;
-        out.get_mut(pos..pos + 8)?
-            .copy_from_slice(&acc.to_be_bytes());
-        let whole = nbits / 8;
-        pos += whole as usize;
-        acc <<= whole * 8;
-        nbits -= whole * 8;
-        if pos >= limit {
-            return None;
+        let e = code(b);
+        acc |= (e & !0x3f) >> nbits;
+        nbits += (e & 0x3f) as u32;
+        if nbits >= 32 {
+            dst.extend_from_slice(&((acc >> 32) as u32).to_be_bytes());
+            acc <<= 32;
+            nbits -= 32;
+            if dst.len() - start >= limit {
+                return None;
+            }
         }
     }
     if nbits > 0 {
         acc |= !0u64 >> nbits;
-        *out.get_mut(pos)? = (acc >> 56) as u8;
-        pos += 1;
+        let tail = ((acc >> 32) as u32).to_be_bytes();
+        dst.extend_from_slice(tail.get(..nbits.div_ceil(8) as usize).unwrap_or_default());
     }
-    (pos < limit).then_some(pos)
+    let n = dst.len() - start;
+    (n < limit).then_some(n)
 }
 
 #[cfg(test)]
