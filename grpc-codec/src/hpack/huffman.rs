@@ -202,65 +202,102 @@ const STEPS: u32 = 57 / WINDOW;
 /// ones.
 #[inline]
 pub(crate) fn decode_slice(src: &[u8], out: &mut [u8]) -> Result<usize, Error> {
-    let total = src.len() * 8;
-    let mut p = 0usize;
-    let mut pos = 0usize;
-    // Windows whose 8 octets are all input: at least 57 bits.
-    while let Some(word) = src.get(p / 8..).and_then(<[u8]>::first_chunk::<8>) {
-        let window = u64::from_be_bytes(*word) << (p % 8);
-        let (bits, n) = steps(window, out, pos)?;
-        if bits == 0 {
-            // Under 30 bits are needed of the 57 there.
-            let (sym, len) = long_code(window);
-            put(out, pos, sym)?;
-            p += len as usize;
-            pos += 1;
-        } else {
-            p += bits as usize;
-            pos += n;
+    let mut s = Stream::new(src);
+    while s.live {
+        let window = s.window();
+        let (bits, n) = steps(window, out, s.pos)?;
+        s.advance(window, bits, n, out)?;
+    }
+    Ok(s.pos)
+}
+
+/// One string being decoded (see [`decode_slice`]).
+struct Stream<'a> {
+    src: &'a [u8],
+    /// Input bits.
+    total: usize,
+    /// The last (up to 8) octets as one word whose low bits are ones past
+    /// the input: the window at `p` near the end is `last` shifted left by
+    /// `p - base` with ones shifted in.
+    last: u64,
+    base: usize,
+    /// Bits decoded.
+    p: usize,
+    /// Octets written.
+    pos: usize,
+    /// Input is left that is not valid padding.
+    live: bool,
+}
+
+impl<'a> Stream<'a> {
+    #[inline(always)]
+    fn new(src: &'a [u8]) -> Self {
+        let total = src.len() * 8;
+        let (last, base) = match src.last_chunk::<8>() {
+            Some(w) => (u64::from_be_bytes(*w), total - 64),
+            None => (short_word(src), 0),
+        };
+        Self {
+            src,
+            total,
+            last,
+            base,
+            p: 0,
+            pos: 0,
+            live: total > 0,
         }
     }
-    // The last (up to 8) octets, as one word whose low bits are ones past
-    // the input: the window at `p` is `last` shifted left by `p - base`
-    // with ones shifted in.
-    let (last, base) = match src.last_chunk::<8>() {
-        Some(w) => (u64::from_be_bytes(*w), total - 64),
-        None => (short_word(src), 0),
-    };
-    while p < total {
-        // `p - base` < 64: `p` is in the last word.
-        #[allow(clippy::cast_possible_truncation)]
-        let shift = (p - base) as u32;
-        let window = !(!last << shift);
-        let (bits, n) = steps(window, out, pos)?;
+
+    /// 64 bits from `p` on (`p < total`), at least 57 of them input and
+    /// the rest ones past its end.
+    #[inline(always)]
+    fn window(&self) -> u64 {
+        match self
+            .src
+            .get(self.p / 8..)
+            .and_then(<[u8]>::first_chunk::<8>)
+        {
+            Some(word) => u64::from_be_bytes(*word) << (self.p % 8),
+            // `p - base` < 64: `p` is in the last word.
+            #[allow(clippy::cast_possible_truncation)]
+            None => !(!self.last << (self.p - self.base) as u32),
+        }
+    }
+
+    /// Moves past what [`steps`] decoded from `window`, or past the long
+    /// code it starts with if they decoded nothing; checks for the end.
+    #[inline(always)]
+    fn advance(&mut self, window: u64, bits: u32, n: usize, out: &mut [u8]) -> Result<(), Error> {
         if bits == 0 {
             let (sym, len) = long_code(window);
             let len = len as usize;
-            if p + len > total {
+            if self.p + len > self.total {
                 // All ones to the end: EOS's start.
-                return if sym == EOS && total - p <= 7 {
-                    Ok(pos)
+                return if sym == EOS && self.total - self.p <= 7 {
+                    self.live = false;
+                    Ok(())
                 } else {
                     Err(Error::HuffmanPadding)
                 };
             }
-            put(out, pos, sym)?;
-            p += len;
-            pos += 1;
+            put(out, self.pos, sym)?;
+            self.p += len;
+            self.pos += 1;
         } else {
-            p += bits as usize;
-            pos += n;
-            // Usually the end: at most 7 bits left, all ones (the window
-            // at `p` shifts in ones past the input).
-            if p < total && total - p <= 7 && !last << (p - base) >> 56 == 0 {
-                return Ok(pos);
-            }
+            self.p += bits as usize;
+            self.pos += n;
         }
+        if self.p >= self.total {
+            if self.p > self.total {
+                return Err(Error::HuffmanPadding);
+            }
+            self.live = false;
+        } else if self.total - self.p <= 7 && !self.last << (self.p - self.base) >> 56 == 0 {
+            // At most 7 bits left, all ones: the usual end.
+            self.live = false;
+        }
+        Ok(())
     }
-    if p > total {
-        return Err(Error::HuffmanPadding);
-    }
-    Ok(pos)
 }
 
 /// `src` (under 8 octets) as the top of a big-endian word, ones below.
