@@ -1,6 +1,6 @@
 //! String literals, RFC 7541 §5.2.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 
 use super::{Error, huffman, integer};
 
@@ -26,32 +26,31 @@ pub(crate) fn split(buf: &[u8], limit: usize) -> Result<(bool, &[u8], &[u8]), Er
 /// Appends `s` as a string literal, Huffman-coded only if that is shorter.
 #[inline]
 pub(crate) fn encode(dst: &mut BytesMut, s: &[u8]) {
-    if s.len() >= 0x7f {
+    let Ok(len) = u8::try_from(s.len()) else {
+        return encode_long(dst, s);
+    };
+    if len >= 0x7f {
         return encode_long(dst, s);
     }
-    // Short: the length takes one octet either way, so code into place
-    // in one pass and fall back to the raw octets if that is not shorter.
+    // Short: the length takes one octet either way, so code in one pass
+    // behind a placeholder, and fall back to the raw octets as soon as
+    // that is not shorter.
     let start = dst.len();
-    dst.resize(start + 1 + s.len() + 8, 0);
-    let coded = dst
-        .get_mut(start + 1..)
-        .and_then(|out| huffman::encode_slice(s, s.len(), out));
-    let (first, len) = match coded {
+    dst.reserve(1 + s.len());
+    dst.put_u8(len);
+    match huffman::encode_within(s, s.len(), dst) {
         // `n < s.len() < 0x7f`.
         #[allow(clippy::cast_possible_truncation)]
-        Some(n) => (0x80 | n as u8, n),
-        None => {
-            if let Some(out) = dst.get_mut(start + 1..start + 1 + s.len()) {
-                out.copy_from_slice(s);
+        Some(n) => {
+            if let Some(b) = dst.get_mut(start) {
+                *b = 0x80 | n as u8;
             }
-            #[allow(clippy::cast_possible_truncation)]
-            (s.len() as u8, s.len())
         }
-    };
-    if let Some(b) = dst.get_mut(start) {
-        *b = first;
+        None => {
+            dst.truncate(start + 1);
+            dst.extend_from_slice(s);
+        }
     }
-    dst.truncate(start + 1 + len);
 }
 
 /// [`encode`] for strings whose length may take more than one octet:
