@@ -102,13 +102,23 @@ impl<'a> Reader<'a> {
     pub(crate) fn short_string(&mut self) -> Result<ShortString, PayloadError> {
         let n = self.u8()?;
         // A short string is copied into place as a fixed-size window, which
-        // is cheaper than a copy of `n` bytes, while the payload has room.
+        // is cheaper than a copy of `n` bytes, while the payload has room;
+        // near its end (the last argument or property) the bytes are copied
+        // into a zeroed window instead.
         if usize::from(n) <= INLINE {
-            if let Some(window) = self.rest.first_chunk::<INLINE>() {
-                let s = ShortString::from_wire_window(window, n);
-                self.take(usize::from(n))?;
-                return s.ok_or(PayloadError::InvalidUtf8);
-            }
+            let s = match self.rest.first_chunk::<INLINE>() {
+                Some(window) => ShortString::from_wire_window(window, n),
+                None => {
+                    let mut window = [0; INLINE];
+                    let b = self.rest.get(..usize::from(n)).unwrap_or_default();
+                    if let Some(w) = window.get_mut(..b.len()) {
+                        w.copy_from_slice(b);
+                    }
+                    ShortString::from_wire_window(&window, n)
+                }
+            };
+            self.take(usize::from(n))?;
+            return s.ok_or(PayloadError::InvalidUtf8);
         }
         let b = self.take(usize::from(n))?;
         ShortString::from_wire(b).ok_or(PayloadError::InvalidUtf8)
