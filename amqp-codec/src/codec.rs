@@ -9,7 +9,7 @@
 //! tolerates peers that forget the 8 octets of overhead. The encoder never
 //! relies on that: [`encode_content`] keeps whole frames within frame-max.
 
-use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
+use bytes::{Buf as _, BufMut as _, BytesMut};
 
 use crate::config::Limits;
 use crate::constants::{FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD};
@@ -112,26 +112,80 @@ impl Decoder {
         if end != FRAME_END {
             return Err(Error::BadFrameEnd(end));
         }
-        buf.advance(FRAME_HEADER_SIZE);
-        let payload = buf.split_to(len).freeze();
-        buf.advance(1);
+        let frame_len = end_at + 1;
         match ty {
-            FRAME_BODY => Ok(Some(Frame::Body { channel, payload })),
-            FRAME_HEARTBEAT => Ok(Some(Frame::Heartbeat)),
-            _ => self.decode_payload(ty, channel, &payload).map(Some),
+            FRAME_BODY => {
+                let mut frame = buf.split_to(frame_len);
+                frame.advance(FRAME_HEADER_SIZE);
+                frame.truncate(len);
+                Ok(Some(Frame::Body {
+                    channel,
+                    payload: frame.freeze(),
+                }))
+            }
+            FRAME_HEARTBEAT => {
+                buf.advance(frame_len);
+                Ok(Some(Frame::Heartbeat))
+            }
+            _ => {
+                let at = FRAME_HEADER_SIZE..end_at;
+                let r = match buf.get(at.clone()) {
+                    Some(payload) if !shares_payload(ty, payload) => {
+                        self.decode_payload(ty, channel, Reader::borrowed(payload))
+                    }
+                    _ => {
+                        let mut frame = buf.split_to(frame_len).freeze();
+                        frame.truncate(end_at);
+                        frame.advance(FRAME_HEADER_SIZE);
+                        return self
+                            .decode_payload(ty, channel, Reader::new(&frame))
+                            .map(Some);
+                    }
+                };
+                buf.advance(frame_len);
+                r.map(Some)
+            }
         }
     }
 
-    fn decode_payload(&self, ty: u8, channel: u16, payload: &Bytes) -> Result<Frame, Error> {
+    fn decode_payload(&self, ty: u8, channel: u16, mut r: Reader<'_>) -> Result<Frame, Error> {
         if ty == FRAME_METHOD {
-            let method = Method::decode(payload, &self.limits)?;
+            let method = Method::decode_from(r, &self.limits)?;
             Ok(Frame::Method { channel, method })
         } else {
-            let header = ContentHeader::decode(&mut Reader::new(payload), &self.limits)?;
+            let header = ContentHeader::decode(&mut r, &self.limits)?;
             Ok(Frame::Header { channel, header })
         }
     }
 }
+
+/// Whether a method or header payload may hold a longstr or table, which
+/// are handed on as slices of the payload and so need it split off the
+/// read buffer. The methods that carry content and acknowledge it hold
+/// none, nor does a content header without `headers`; those, the bulk of
+/// a busy channel's frames, are decoded where they lie in the buffer.
+fn shares_payload(ty: u8, payload: &[u8]) -> bool {
+    if ty == FRAME_METHOD {
+        let (class, method) = match payload {
+            [c0, c1, m0, m1, ..] => (
+                u16::from_be_bytes([*c0, *c1]),
+                u16::from_be_bytes([*m0, *m1]),
+            ),
+            _ => return false,
+        };
+        // basic.publish, return, deliver, get-ok, ack, reject, nack.
+        return !(class == crate::constants::class::BASIC
+            && matches!(method, 40 | 50 | 60 | 71 | 80 | 90 | 120));
+    }
+    // Class, weight and body size (12 octets), then the first flags word.
+    payload
+        .get(12)
+        .is_none_or(|flags| flags & PROPERTY_HEADERS_HIGH != 0)
+}
+
+/// The `headers` property's flag (bit 13 of the flags word) in the word's
+/// first octet.
+const PROPERTY_HEADERS_HIGH: u8 = 1 << 5;
 
 /// A frame cannot start with `A`: if `buf` starts with (a prefix of) a
 /// protocol header, the server is refusing our version. Otherwise the

@@ -147,6 +147,8 @@ impl ShortString {
 /// the wire are nearly always ASCII, and `str::from_utf8` walks short
 /// strings a byte at a time (a sixth of message decoding, measured).
 fn window_is_ascii(window: &[u8; INLINE], len: u8) -> bool {
+    // The two words must cover the window.
+    const _: () = assert!(INLINE >= 16 && INLINE <= 24);
     const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
     let n = u32::from(len);
     let (Some(lo), Some(hi)) = (window.first_chunk::<16>(), window.last_chunk::<8>()) else {

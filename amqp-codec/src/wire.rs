@@ -9,17 +9,32 @@ use crate::field_table::FieldTable;
 use crate::string::{INLINE, LongString, ShortString};
 
 /// A cursor over part of a received payload. Slices it hands out as
-/// [`Bytes`] share `src` rather than copy.
+/// [`Bytes`] share `src` rather than copy; a reader without `src` (see
+/// [`Reader::borrowed`]) copies them.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader<'a> {
-    src: &'a Bytes,
+    src: Option<&'a Bytes>,
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
     /// A reader over all of `src`.
     pub(crate) fn new(src: &'a Bytes) -> Self {
-        Self { src, rest: src }
+        Self {
+            src: Some(src),
+            rest: src,
+        }
+    }
+
+    /// A reader over a payload still in the read buffer, for payloads that
+    /// hold no longstr or table: it spares the split off the buffer and
+    /// the reference count a shared slice costs. Were a longstr read after
+    /// all, it would be copied.
+    pub(crate) const fn borrowed(payload: &'a [u8]) -> Self {
+        Self {
+            src: None,
+            rest: payload,
+        }
     }
 
     /// A reader over `part`, which must lie inside this reader's source.
@@ -82,7 +97,10 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes, shared with the source.
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, PayloadError> {
         let s = self.take(n)?;
-        Ok(self.src.slice_ref(s))
+        Ok(match self.src {
+            Some(src) => src.slice_ref(s),
+            None => Bytes::copy_from_slice(s),
+        })
     }
 
     /// A 32-bit length, then that many bytes as a reader.
