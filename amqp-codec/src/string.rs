@@ -96,13 +96,19 @@ impl ShortString {
     }
 
     /// Decodes a received shortstr of `len` bytes, at most [`INLINE`], from
-    /// the start of `window`: a fixed-size copy, cheaper than one of `len`.
-    pub(crate) fn from_wire_window(window: &[u8; INLINE], len: u8) -> Option<Self> {
-        let s = window.get(..usize::from(len))?;
-        if !window_is_ascii(window, len) {
-            std::str::from_utf8(s).ok()?;
+    /// the start of `window` into `self`: a fixed-size copy, cheaper than
+    /// one of `len`. Leaves `self` alone and returns `false` if the bytes
+    /// are not UTF-8.
+    #[inline]
+    pub(crate) fn set_from_wire_window(&mut self, window: &[u8; INLINE], len: u8) -> bool {
+        let Some(s) = window.get(..usize::from(len)) else {
+            return false;
+        };
+        if !window_is_ascii(window, len) && std::str::from_utf8(s).is_err() {
+            return false;
         }
-        Some(Self(Repr::Inline { len, buf: *window }))
+        self.0 = Repr::Inline { len, buf: *window };
+        true
     }
 
     /// The string.
@@ -404,8 +410,8 @@ mod tests {
                 // A non-ASCII window that is still UTF-8 decodes either way.
                 let mut u = [b'a'; INLINE];
                 u[..2].copy_from_slice("é".as_bytes());
-                let s = ShortString::from_wire_window(&u, n);
-                assert_eq!(s.is_some(), len != 1, "len {len}");
+                let mut s = ShortString::new();
+                assert_eq!(s.set_from_wire_window(&u, n), len != 1, "len {len}");
             }
         }
     }
@@ -432,13 +438,15 @@ mod tests {
         // From the wire: the window's bytes past the string are not part of it.
         let mut window = [b'x'; INLINE];
         window[..3].copy_from_slice(b"abc");
-        let s = ShortString::from_wire_window(&window, 3).unwrap();
+        let mut s = heap.clone();
+        assert!(s.set_from_wire_window(&window, 3));
         assert_eq!(s, "abc");
         assert_eq!(s, ShortString::from_wire(b"abc").unwrap());
         assert_eq!(s.wire_len(), 3);
         window[1] = 0xff;
-        assert_eq!(ShortString::from_wire_window(&window, 3), None);
-        assert_eq!(ShortString::from_wire_window(&window, 23), None);
+        assert!(!s.set_from_wire_window(&window, 3));
+        assert!(!s.set_from_wire_window(&window, 23));
+        assert_eq!(s, "abc", "left alone on failure");
         assert_eq!(ShortString::default(), ShortString::from_wire(b"").unwrap());
         assert_eq!(ShortString::from_static("direct").into_string(), "direct");
         assert_eq!(String::from(heap.clone()), heap.as_str());

@@ -114,32 +114,54 @@ impl<'a> Reader<'a> {
         usize::try_from(self.u32()?).map_err(|_| PayloadError::Truncated)
     }
 
-    // Inlined: returned through a `Result`, a `ShortString` is written and
-    // read back in pieces of different sizes, which stalls store forwarding.
-    #[inline(always)]
+    /// A shortstr, returned by value; hot paths decode into place with
+    /// [`Reader::short_string_into`] instead.
     pub(crate) fn short_string(&mut self) -> Result<ShortString, PayloadError> {
+        let mut s = ShortString::new();
+        self.short_string_into(&mut s)?;
+        Ok(s)
+    }
+
+    /// A shortstr, written straight into `dst`. Built on the stack and moved
+    /// out through `Result`s, a string is written and read back in pieces of
+    /// different sizes, and each such read stalls store forwarding (the
+    /// hottest instructions of message decoding, measured); written once
+    /// where it will stay, it is not read back until long after.
+    #[inline(always)]
+    pub(crate) fn short_string_into(&mut self, dst: &mut ShortString) -> Result<(), PayloadError> {
         let n = self.u8()?;
         // A short string is copied into place as a fixed-size window, which
         // is cheaper than a copy of `n` bytes, while the payload has room;
         // near its end (the last argument or property) the bytes are copied
         // into a zeroed window instead.
-        if usize::from(n) <= INLINE {
-            let s = match self.rest.first_chunk::<INLINE>() {
-                Some(window) => ShortString::from_wire_window(window, n),
+        let ok = if usize::from(n) <= INLINE {
+            match self.rest.first_chunk::<INLINE>() {
+                Some(window) => dst.set_from_wire_window(window, n),
                 None => {
                     let mut window = [0; INLINE];
                     let b = self.rest.get(..usize::from(n)).unwrap_or_default();
                     if let Some(w) = window.get_mut(..b.len()) {
                         w.copy_from_slice(b);
                     }
-                    ShortString::from_wire_window(&window, n)
+                    dst.set_from_wire_window(&window, n)
                 }
-            };
-            self.take(usize::from(n))?;
-            return s.ok_or(PayloadError::InvalidUtf8);
+            }
+        } else {
+            let b = self.rest.get(..usize::from(n)).unwrap_or_default();
+            match ShortString::from_wire(b) {
+                Some(s) => {
+                    *dst = s;
+                    true
+                }
+                None => false,
+            }
+        };
+        self.take(usize::from(n))?;
+        if ok {
+            Ok(())
+        } else {
+            Err(PayloadError::InvalidUtf8)
         }
-        let b = self.take(usize::from(n))?;
-        ShortString::from_wire(b).ok_or(PayloadError::InvalidUtf8)
     }
 
     pub(crate) fn long_string(&mut self) -> Result<LongString, PayloadError> {
