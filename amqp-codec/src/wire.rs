@@ -114,14 +114,6 @@ impl<'a> Reader<'a> {
         usize::try_from(self.u32()?).map_err(|_| PayloadError::Truncated)
     }
 
-    /// A shortstr, returned by value; hot paths decode into place with
-    /// [`Reader::short_string_into`] instead.
-    pub(crate) fn short_string(&mut self) -> Result<ShortString, PayloadError> {
-        let mut s = ShortString::new();
-        self.short_string_into(&mut s)?;
-        Ok(s)
-    }
-
     /// A shortstr, written straight into `dst`. Built on the stack and moved
     /// out through `Result`s, a string is written and read back in pieces of
     /// different sizes, and each such read stalls store forwarding (the
