@@ -132,8 +132,7 @@ impl Decoder {
                 Ok(Some(Frame::Heartbeat))
             }
             _ => {
-                let at = FRAME_HEADER_SIZE..end_at;
-                let r = match buf.get(at.clone()) {
+                let r = match buf.get(FRAME_HEADER_SIZE..end_at) {
                     Some(payload) if !shares_payload(ty, payload) => {
                         self.decode_payload(ty, channel, Reader::borrowed(payload))
                     }

@@ -155,6 +155,9 @@ impl ShortString {
 fn window_is_ascii(window: &[u8; INLINE], len: u8) -> bool {
     // The two words must cover the window.
     const _: () = assert!(INLINE >= 16 && INLINE <= 24);
+    // Where the second word starts: the window's last 8 bytes.
+    const HI_START: u8 = 14;
+    const _: () = assert!(HI_START as usize + 8 == INLINE);
     const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
     let n = u32::from(len);
     let (Some(lo), Some(hi)) = (window.first_chunk::<16>(), window.last_chunk::<8>()) else {
@@ -162,7 +165,7 @@ fn window_is_ascii(window: &[u8; INLINE], len: u8) -> bool {
     };
     // Bytes 0..16 and 14..22; `checked_shr` gives 0 (no byte) at 128/64.
     let lo_mask = u128::MAX.checked_shr(128 - 8 * n.min(16)).unwrap_or(0);
-    let hi_bytes = n.saturating_sub(INLINE as u32 - 8).min(8);
+    let hi_bytes = u32::from(len.saturating_sub(HI_START).min(8));
     let hi_mask = u64::MAX.checked_shr(64 - 8 * hi_bytes).unwrap_or(0);
     let lo = u128::from_le_bytes(*lo) & lo_mask;
     let hi = u64::from_le_bytes(*hi) & hi_mask;
