@@ -9,7 +9,7 @@
 //! tolerates peers that forget the 8 octets of overhead. The encoder never
 //! relies on that: [`encode_content`] keeps whole frames within frame-max.
 
-use bytes::{Buf as _, BufMut as _, BytesMut};
+use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
 
 use crate::config::Limits;
 use crate::constants::{FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD};
@@ -134,14 +134,14 @@ impl Decoder {
             _ => {
                 let r = match buf.get(FRAME_HEADER_SIZE..end_at) {
                     Some(payload) if !shares_payload(ty, payload) => {
-                        self.decode_payload(ty, channel, Reader::borrowed(payload))
+                        self.decode_payload(ty, channel, None, payload)
                     }
                     _ => {
                         let mut frame = buf.split_to(frame_len).freeze();
                         frame.truncate(end_at);
                         frame.advance(FRAME_HEADER_SIZE);
                         return self
-                            .decode_payload(ty, channel, Reader::new(&frame))
+                            .decode_payload(ty, channel, Some(&frame), &frame)
                             .map(Some);
                     }
                 };
@@ -151,7 +151,21 @@ impl Decoder {
         }
     }
 
-    fn decode_payload(&self, ty: u8, channel: u16, mut r: Reader<'_>) -> Result<Frame, Error> {
+    /// Decodes a method or header payload; longstrs share `src` if given
+    /// (which is then `payload`), else they are copied. The reader is made
+    /// here rather than passed in: built by the caller and read back whole,
+    /// it stalled store forwarding.
+    fn decode_payload(
+        &self,
+        ty: u8,
+        channel: u16,
+        src: Option<&Bytes>,
+        payload: &[u8],
+    ) -> Result<Frame, Error> {
+        let mut r = match src {
+            Some(src) => Reader::new(src),
+            None => Reader::borrowed(payload),
+        };
         if ty == FRAME_METHOD {
             let method = Method::decode_from(r, &self.limits)?;
             Ok(Frame::Method { channel, method })
