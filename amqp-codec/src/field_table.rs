@@ -441,16 +441,29 @@ const fn in_table(e: PayloadError) -> PayloadError {
 /// and moved into the `Vec`, keys and values are written and read back in
 /// pieces of different sizes, which stalls store forwarding.
 pub(crate) fn decode_entries(
-    mut r: Reader<'_>,
+    r: Reader<'_>,
     depth: usize,
     limits: &Limits,
 ) -> Result<FieldTable, PayloadError> {
+    let mut table = FieldTable::new();
+    decode_entries_into(r, depth, limits, &mut table)?;
+    Ok(table)
+}
+
+/// [`decode_entries`] into `table`, which is empty, so that a table in a
+/// content header is not moved out through a `Result` either.
+pub(crate) fn decode_entries_into(
+    mut r: Reader<'_>,
+    depth: usize,
+    limits: &Limits,
+    table: &mut FieldTable,
+) -> Result<(), PayloadError> {
     if depth > limits.max_table_depth {
         return Err(PayloadError::TableTooDeep {
             limit: limits.max_table_depth,
         });
     }
-    let mut entries: Vec<(ShortString, FieldValue)> = Vec::new();
+    let entries = &mut table.0;
     while !r.is_empty() {
         entries.push((ShortString::new(), FieldValue::Void));
         let Some((key, value)) = entries.last_mut() else {
@@ -459,7 +472,7 @@ pub(crate) fn decode_entries(
         r.short_string_into(key).map_err(in_table)?;
         decode_value(&mut r, depth, limits, value)?;
     }
-    Ok(FieldTable(entries))
+    Ok(())
 }
 
 /// Decodes the values filling `r`, an array at nesting `depth`, each into

@@ -115,7 +115,7 @@ impl BasicProperties {
             r.short_string_into(p.content_encoding.insert(ShortString::new()))?;
         }
         if has(flag::HEADERS) {
-            p.headers = Some(r.table(limits)?);
+            r.table_into(limits, p.headers.insert(FieldTable::new()))?;
         }
         if has(flag::DELIVERY_MODE) {
             p.delivery_mode = Some(r.u8()?);

@@ -164,6 +164,17 @@ impl<'a> Reader<'a> {
     /// A whole field table, length prefix included (§4.2.5.5), checked
     /// against `limits` before any of it is decoded.
     pub(crate) fn table(&mut self, limits: &Limits) -> Result<FieldTable, PayloadError> {
+        let mut table = FieldTable::new();
+        self.table_into(limits, &mut table)?;
+        Ok(table)
+    }
+
+    /// [`Reader::table`] into `dst`, which is empty.
+    pub(crate) fn table_into(
+        &mut self,
+        limits: &Limits,
+        dst: &mut FieldTable,
+    ) -> Result<(), PayloadError> {
         let size = self.u32()?;
         if usize::try_from(size).map_or(true, |s| s > limits.max_table_size) {
             return Err(PayloadError::TableTooLarge {
@@ -172,7 +183,7 @@ impl<'a> Reader<'a> {
             });
         }
         let part = self.take(usize::try_from(size).map_err(|_| PayloadError::Truncated)?)?;
-        crate::field_table::decode_entries(self.sub(part), 1, limits)
+        crate::field_table::decode_entries_into(self.sub(part), 1, limits, dst)
     }
 }
 
