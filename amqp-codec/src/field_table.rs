@@ -436,26 +436,47 @@ const fn in_table(e: PayloadError) -> PayloadError {
 }
 
 /// Decodes the entries filling `r`, a table at nesting `depth`.
+///
+/// Each entry is pushed empty and decoded into place: built on the stack
+/// and moved into the `Vec`, keys and values are written and read back in
+/// pieces of different sizes, which stalls store forwarding.
 pub(crate) fn decode_entries(
-    mut r: Reader<'_>,
+    r: Reader<'_>,
     depth: usize,
     limits: &Limits,
 ) -> Result<FieldTable, PayloadError> {
+    let mut table = FieldTable::new();
+    decode_entries_into(r, depth, limits, &mut table)?;
+    Ok(table)
+}
+
+/// [`decode_entries`] into `table`, which is empty, so that a table in a
+/// content header is not moved out through a `Result` either.
+pub(crate) fn decode_entries_into(
+    mut r: Reader<'_>,
+    depth: usize,
+    limits: &Limits,
+    table: &mut FieldTable,
+) -> Result<(), PayloadError> {
     if depth > limits.max_table_depth {
         return Err(PayloadError::TableTooDeep {
             limit: limits.max_table_depth,
         });
     }
-    let mut entries = Vec::new();
+    let entries = &mut table.0;
     while !r.is_empty() {
-        let key = r.short_string().map_err(in_table)?;
-        let value = decode_value(&mut r, depth, limits)?;
-        entries.push((key, value));
+        entries.push((ShortString::new(), FieldValue::Void));
+        let Some((key, value)) = entries.last_mut() else {
+            break;
+        };
+        r.short_string_into(key).map_err(in_table)?;
+        decode_value(&mut r, depth, limits, value)?;
     }
-    Ok(FieldTable(entries))
+    Ok(())
 }
 
-/// Decodes the values filling `r`, an array at nesting `depth`.
+/// Decodes the values filling `r`, an array at nesting `depth`, each into
+/// place as [`decode_entries`] does.
 fn decode_array(
     mut r: Reader<'_>,
     depth: usize,
@@ -468,52 +489,58 @@ fn decode_array(
     }
     let mut values = Vec::new();
     while !r.is_empty() {
-        values.push(decode_value(&mut r, depth, limits)?);
+        values.push(FieldValue::Void);
+        let Some(value) = values.last_mut() else {
+            break;
+        };
+        decode_value(&mut r, depth, limits, value)?;
     }
     Ok(FieldArray(values))
 }
 
-/// Decodes one type letter and value of a table or array at `depth`.
-// Inlined into its two callers: returned through a `Result`, a value is
-// written and read back in pieces of different sizes, which stalls store
-// forwarding (table decoding about -17%).
+/// Decodes one type letter and value of a table or array at `depth` into
+/// `dst`, which holds [`FieldValue::Void`].
+// Inlined into its two callers, like the shortstrs, for store forwarding
+// (table decoding about -17%).
 #[inline(always)]
 fn decode_value(
     r: &mut Reader<'_>,
     depth: usize,
     limits: &Limits,
-) -> Result<FieldValue, PayloadError> {
+    dst: &mut FieldValue,
+) -> Result<(), PayloadError> {
     let tag = r.u8().map_err(in_table)?;
+    let mut set = |v: Result<FieldValue, PayloadError>| v.map(|v| *dst = v);
     let v = match tag {
-        b't' => r.u8().map(|b| FieldValue::Bool(b != 0)),
-        b'b' => r.u8().map(|b| FieldValue::I8(i8::from_be_bytes([b]))),
-        b'B' => r.u8().map(FieldValue::U8),
-        b's' | b'U' => r.array().map(|b| FieldValue::I16(i16::from_be_bytes(b))),
-        b'u' => r.u16().map(FieldValue::U16),
-        b'I' => r.array().map(|b| FieldValue::I32(i32::from_be_bytes(b))),
-        b'i' => r.u32().map(FieldValue::U32),
-        b'l' | b'L' => r.array().map(|b| FieldValue::I64(i64::from_be_bytes(b))),
-        b'f' => r.u32().map(|v| FieldValue::F32(f32::from_bits(v))),
-        b'd' => r.u64().map(|v| FieldValue::F64(f64::from_bits(v))),
-        b'D' => r.u8().and_then(|scale| {
+        b't' => set(r.u8().map(|b| FieldValue::Bool(b != 0))),
+        b'b' => set(r.u8().map(|b| FieldValue::I8(i8::from_be_bytes([b])))),
+        b'B' => set(r.u8().map(FieldValue::U8)),
+        b's' | b'U' => set(r.i16().map(FieldValue::I16)),
+        b'u' => set(r.u16().map(FieldValue::U16)),
+        b'I' => set(r.i32().map(FieldValue::I32)),
+        b'i' => set(r.u32().map(FieldValue::U32)),
+        b'l' | b'L' => set(r.i64().map(FieldValue::I64)),
+        b'f' => set(r.u32().map(|v| FieldValue::F32(f32::from_bits(v)))),
+        b'd' => set(r.u64().map(|v| FieldValue::F64(f64::from_bits(v)))),
+        b'D' => set(r.u8().and_then(|scale| {
             r.u32()
                 .map(|value| FieldValue::Decimal(Decimal { scale, value }))
-        }),
-        b'S' => r.long_string().map(FieldValue::LongString),
+        })),
+        b'S' => set(r.long_string().map(FieldValue::LongString)),
         b'A' => {
             let inner = r.sized().map_err(in_table)?;
-            decode_array(inner, depth + 1, limits).map(FieldValue::Array)
+            set(decode_array(inner, depth + 1, limits).map(FieldValue::Array))
         }
-        b'T' => r.u64().map(FieldValue::Timestamp),
+        b'T' => set(r.u64().map(FieldValue::Timestamp)),
         b'F' => {
             let inner = r.sized().map_err(in_table)?;
-            decode_entries(inner, depth + 1, limits).map(FieldValue::Table)
+            set(decode_entries(inner, depth + 1, limits).map(FieldValue::Table))
         }
-        b'V' => Ok(FieldValue::Void),
-        b'x' => r
+        b'V' => Ok(()),
+        b'x' => set(r
             .len32()
             .and_then(|n| r.bytes(n))
-            .map(FieldValue::ByteArray),
+            .map(FieldValue::ByteArray)),
         other => Err(PayloadError::UnknownFieldType(other)),
     };
     v.map_err(in_table)

@@ -109,13 +109,13 @@ impl BasicProperties {
         }
         let has = |f: u16| flags & f != 0;
         if has(flag::CONTENT_TYPE) {
-            p.content_type = Some(r.short_string()?);
+            r.short_string_into(p.content_type.insert(ShortString::new()))?;
         }
         if has(flag::CONTENT_ENCODING) {
-            p.content_encoding = Some(r.short_string()?);
+            r.short_string_into(p.content_encoding.insert(ShortString::new()))?;
         }
         if has(flag::HEADERS) {
-            p.headers = Some(r.table(limits)?);
+            r.table_into(limits, p.headers.insert(FieldTable::new()))?;
         }
         if has(flag::DELIVERY_MODE) {
             p.delivery_mode = Some(r.u8()?);
@@ -124,31 +124,31 @@ impl BasicProperties {
             p.priority = Some(r.u8()?);
         }
         if has(flag::CORRELATION_ID) {
-            p.correlation_id = Some(r.short_string()?);
+            r.short_string_into(p.correlation_id.insert(ShortString::new()))?;
         }
         if has(flag::REPLY_TO) {
-            p.reply_to = Some(r.short_string()?);
+            r.short_string_into(p.reply_to.insert(ShortString::new()))?;
         }
         if has(flag::EXPIRATION) {
-            p.expiration = Some(r.short_string()?);
+            r.short_string_into(p.expiration.insert(ShortString::new()))?;
         }
         if has(flag::MESSAGE_ID) {
-            p.message_id = Some(r.short_string()?);
+            r.short_string_into(p.message_id.insert(ShortString::new()))?;
         }
         if has(flag::TIMESTAMP) {
             p.timestamp = Some(r.u64()?);
         }
         if has(flag::KIND) {
-            p.kind = Some(r.short_string()?);
+            r.short_string_into(p.kind.insert(ShortString::new()))?;
         }
         if has(flag::USER_ID) {
-            p.user_id = Some(r.short_string()?);
+            r.short_string_into(p.user_id.insert(ShortString::new()))?;
         }
         if has(flag::APP_ID) {
-            p.app_id = Some(r.short_string()?);
+            r.short_string_into(p.app_id.insert(ShortString::new()))?;
         }
         if has(flag::CLUSTER_ID) {
-            p.cluster_id = Some(r.short_string()?);
+            r.short_string_into(p.cluster_id.insert(ShortString::new()))?;
         }
         Ok(())
     }

@@ -8,18 +8,52 @@ use crate::error::{Error, PayloadError};
 use crate::field_table::FieldTable;
 use crate::string::{INLINE, LongString, ShortString};
 
+/// Big-endian integer readers. Each converts the bytes where they lie:
+/// passed on as a `Result<[u8; N], _>` first, they were written to the
+/// stack a piece at a time and read back whole, which stalls store
+/// forwarding (a tenth of `basic.deliver` decoding, measured).
+macro_rules! read_be {
+    ($($t:ident),*) => {$(
+        #[inline]
+        pub(crate) fn $t(&mut self) -> Result<$t, PayloadError> {
+            match self.rest.split_first_chunk() {
+                Some((head, rest)) => {
+                    self.rest = rest;
+                    Ok($t::from_be_bytes(*head))
+                }
+                None => Err(PayloadError::Truncated),
+            }
+        }
+    )*};
+}
+
 /// A cursor over part of a received payload. Slices it hands out as
-/// [`Bytes`] share `src` rather than copy.
+/// [`Bytes`] share `src` rather than copy; a reader without `src` (see
+/// [`Reader::borrowed`]) copies them.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader<'a> {
-    src: &'a Bytes,
+    src: Option<&'a Bytes>,
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
     /// A reader over all of `src`.
     pub(crate) fn new(src: &'a Bytes) -> Self {
-        Self { src, rest: src }
+        Self {
+            src: Some(src),
+            rest: src,
+        }
+    }
+
+    /// A reader over a payload still in the read buffer, for payloads that
+    /// hold no longstr or table: it spares the split off the buffer and
+    /// the reference count a shared slice costs. Were a longstr read after
+    /// all, it would be copied.
+    pub(crate) const fn borrowed(payload: &'a [u8]) -> Self {
+        Self {
+            src: None,
+            rest: payload,
+        }
     }
 
     /// A reader over `part`, which must lie inside this reader's source.
@@ -42,32 +76,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
-        let (head, rest) = self
-            .rest
-            .split_first_chunk::<N>()
-            .ok_or(PayloadError::Truncated)?;
-        self.rest = rest;
-        Ok(*head)
-    }
-
     pub(crate) fn u8(&mut self) -> Result<u8, PayloadError> {
         let (&b, rest) = self.rest.split_first().ok_or(PayloadError::Truncated)?;
         self.rest = rest;
         Ok(b)
     }
 
-    pub(crate) fn u16(&mut self) -> Result<u16, PayloadError> {
-        self.array().map(u16::from_be_bytes)
-    }
-
-    pub(crate) fn u32(&mut self) -> Result<u32, PayloadError> {
-        self.array().map(u32::from_be_bytes)
-    }
-
-    pub(crate) fn u64(&mut self) -> Result<u64, PayloadError> {
-        self.array().map(u64::from_be_bytes)
-    }
+    read_be!(u16, u32, u64, i16, i32, i64);
 
     /// The next `n` bytes.
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
@@ -82,7 +97,10 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes, shared with the source.
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, PayloadError> {
         let s = self.take(n)?;
-        Ok(self.src.slice_ref(s))
+        Ok(match self.src {
+            Some(src) => src.slice_ref(s),
+            None => Bytes::copy_from_slice(s),
+        })
     }
 
     /// A 32-bit length, then that many bytes as a reader.
@@ -96,22 +114,46 @@ impl<'a> Reader<'a> {
         usize::try_from(self.u32()?).map_err(|_| PayloadError::Truncated)
     }
 
-    // Inlined: returned through a `Result`, a `ShortString` is written and
-    // read back in pieces of different sizes, which stalls store forwarding.
+    /// A shortstr, written straight into `dst`. Built on the stack and moved
+    /// out through `Result`s, a string is written and read back in pieces of
+    /// different sizes, and each such read stalls store forwarding (the
+    /// hottest instructions of message decoding, measured); written once
+    /// where it will stay, it is not read back until long after.
     #[inline(always)]
-    pub(crate) fn short_string(&mut self) -> Result<ShortString, PayloadError> {
+    pub(crate) fn short_string_into(&mut self, dst: &mut ShortString) -> Result<(), PayloadError> {
         let n = self.u8()?;
         // A short string is copied into place as a fixed-size window, which
-        // is cheaper than a copy of `n` bytes, while the payload has room.
-        if usize::from(n) <= INLINE {
-            if let Some(window) = self.rest.first_chunk::<INLINE>() {
-                let s = ShortString::from_wire_window(window, n);
-                self.take(usize::from(n))?;
-                return s.ok_or(PayloadError::InvalidUtf8);
+        // is cheaper than a copy of `n` bytes, while the payload has room;
+        // near its end (the last argument or property) the bytes are copied
+        // into a zeroed window instead.
+        let ok = if usize::from(n) <= INLINE {
+            match self.rest.first_chunk::<INLINE>() {
+                Some(window) => dst.set_from_wire_window(window, n),
+                None => {
+                    let mut window = [0; INLINE];
+                    let b = self.rest.get(..usize::from(n)).unwrap_or_default();
+                    if let Some(w) = window.get_mut(..b.len()) {
+                        w.copy_from_slice(b);
+                    }
+                    dst.set_from_wire_window(&window, n)
+                }
             }
+        } else {
+            let b = self.rest.get(..usize::from(n)).unwrap_or_default();
+            match ShortString::from_wire(b) {
+                Some(s) => {
+                    *dst = s;
+                    true
+                }
+                None => false,
+            }
+        };
+        self.take(usize::from(n))?;
+        if ok {
+            Ok(())
+        } else {
+            Err(PayloadError::InvalidUtf8)
         }
-        let b = self.take(usize::from(n))?;
-        ShortString::from_wire(b).ok_or(PayloadError::InvalidUtf8)
     }
 
     pub(crate) fn long_string(&mut self) -> Result<LongString, PayloadError> {
@@ -122,6 +164,17 @@ impl<'a> Reader<'a> {
     /// A whole field table, length prefix included (§4.2.5.5), checked
     /// against `limits` before any of it is decoded.
     pub(crate) fn table(&mut self, limits: &Limits) -> Result<FieldTable, PayloadError> {
+        let mut table = FieldTable::new();
+        self.table_into(limits, &mut table)?;
+        Ok(table)
+    }
+
+    /// [`Reader::table`] into `dst`, which is empty.
+    pub(crate) fn table_into(
+        &mut self,
+        limits: &Limits,
+        dst: &mut FieldTable,
+    ) -> Result<(), PayloadError> {
         let size = self.u32()?;
         if usize::try_from(size).map_or(true, |s| s > limits.max_table_size) {
             return Err(PayloadError::TableTooLarge {
@@ -130,7 +183,7 @@ impl<'a> Reader<'a> {
             });
         }
         let part = self.take(usize::try_from(size).map_err(|_| PayloadError::Truncated)?)?;
-        crate::field_table::decode_entries(self.sub(part), 1, limits)
+        crate::field_table::decode_entries_into(self.sub(part), 1, limits, dst)
     }
 }
 

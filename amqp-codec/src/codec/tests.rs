@@ -580,3 +580,54 @@ proptest! {
         while let Ok(Some(_)) = d.decode(&mut buf) {}
     }
 }
+
+#[test]
+fn payloads_decoded_in_the_buffer_match_shared_ones() {
+    // basic.deliver and a headers-free content header are decoded where
+    // they lie; a header with headers is split off, its longstrs sharing
+    // the read buffer.
+    let deliver = Method::from(BasicDeliver {
+        consumer_tag: ShortString::try_new("amq.ctag-Ab3xYz0123456789").unwrap(),
+        delivery_tag: 7,
+        redelivered: true,
+        exchange: ShortString::try_new("orders").unwrap(),
+        routing_key: ShortString::try_new("orders.eu").unwrap(),
+    });
+    let plain = BasicProperties {
+        app_id: Some(ShortString::try_new("bench").unwrap()),
+        ..BasicProperties::default()
+    };
+    let mut headers = crate::FieldTable::new();
+    headers.push(
+        ShortString::try_new("x-trace").unwrap(),
+        crate::FieldValue::from("4bf92f3577b34da6"),
+    );
+    let with_headers = BasicProperties {
+        headers: Some(headers),
+        ..plain.clone()
+    };
+    let mut wire = BytesMut::new();
+    encode_method(1, &deliver, &mut wire).unwrap();
+    encode_content(1, 60, &plain, b"ab", 0, &mut wire).unwrap();
+    encode_content(1, 60, &with_headers, b"", 0, &mut wire).unwrap();
+    let mut d = Decoder::default();
+    let frames: Vec<Frame> = std::iter::from_fn(|| d.decode(&mut wire).unwrap()).collect();
+    assert!(wire.is_empty());
+    assert_eq!(frames.len(), 4);
+    assert_eq!(
+        frames[0],
+        Frame::Method {
+            channel: 1,
+            method: deliver
+        }
+    );
+    assert!(matches!(&frames[1], Frame::Header { header, .. } if header.properties == plain));
+    assert!(
+        matches!(&frames[3], Frame::Header { header, .. } if header.properties == with_headers)
+    );
+
+    // Were a longstr read from a payload in the buffer, it would be copied.
+    let mut r = Reader::borrowed(&[0, 0, 0, 2, b'h', b'i']);
+    assert_eq!(r.long_string().unwrap(), "hi");
+    assert!(r.is_empty());
+}

@@ -112,16 +112,17 @@ impl ConnectionStartOk {
     pub const NAME: &'static str = "connection.start-ok";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let client_properties = r.table(limits)?;
-        let mechanism = r.short_string()?;
-        let response = r.long_string()?;
-        let locale = r.short_string()?;
-        Ok(Self {
-            client_properties,
-            mechanism,
-            response,
-            locale,
-        })
+        let mut m = Self {
+            client_properties: FieldTable::new(),
+            mechanism: ShortString::new(),
+            response: LongString::new(),
+            locale: ShortString::new(),
+        };
+        m.client_properties = r.table(limits)?;
+        r.short_string_into(&mut m.mechanism)?;
+        m.response = r.long_string()?;
+        r.short_string_into(&mut m.locale)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -321,15 +322,16 @@ impl ConnectionOpen {
     pub const NAME: &'static str = "connection.open";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let virtual_host = r.short_string()?;
-        let capabilities = r.short_string()?;
+        let mut m = Self {
+            virtual_host: ShortString::new(),
+            capabilities: ShortString::new(),
+            insist: false,
+        };
+        r.short_string_into(&mut m.virtual_host)?;
+        r.short_string_into(&mut m.capabilities)?;
         let bits2 = r.u8()?;
-        let insist = bits2 & 0x01 != 0;
-        Ok(Self {
-            virtual_host,
-            capabilities,
-            insist,
-        })
+        m.insist = bits2 & 0x01 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -362,8 +364,11 @@ impl ConnectionOpenOk {
     pub const NAME: &'static str = "connection.open-ok";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let known_hosts = r.short_string()?;
-        Ok(Self { known_hosts })
+        let mut m = Self {
+            known_hosts: ShortString::new(),
+        };
+        r.short_string_into(&mut m.known_hosts)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -400,16 +405,17 @@ impl ConnectionClose {
     pub const NAME: &'static str = "connection.close";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let reply_code = r.u16()?;
-        let reply_text = r.short_string()?;
-        let class_id = r.u16()?;
-        let method_id = r.u16()?;
-        Ok(Self {
-            reply_code,
-            reply_text,
-            class_id,
-            method_id,
-        })
+        let mut m = Self {
+            reply_code: 0,
+            reply_text: ShortString::new(),
+            class_id: 0,
+            method_id: 0,
+        };
+        m.reply_code = r.u16()?;
+        r.short_string_into(&mut m.reply_text)?;
+        m.class_id = r.u16()?;
+        m.method_id = r.u16()?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -461,8 +467,11 @@ impl ConnectionBlocked {
     pub const NAME: &'static str = "connection.blocked";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let reason = r.short_string()?;
-        Ok(Self { reason })
+        let mut m = Self {
+            reason: ShortString::new(),
+        };
+        r.short_string_into(&mut m.reason)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -513,9 +522,13 @@ impl ConnectionUpdateSecret {
     pub const NAME: &'static str = "connection.update-secret";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let new_secret = r.long_string()?;
-        let reason = r.short_string()?;
-        Ok(Self { new_secret, reason })
+        let mut m = Self {
+            new_secret: LongString::new(),
+            reason: ShortString::new(),
+        };
+        m.new_secret = r.long_string()?;
+        r.short_string_into(&mut m.reason)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -565,8 +578,11 @@ impl ChannelOpen {
     pub const NAME: &'static str = "channel.open";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let out_of_band = r.short_string()?;
-        Ok(Self { out_of_band })
+        let mut m = Self {
+            out_of_band: ShortString::new(),
+        };
+        r.short_string_into(&mut m.out_of_band)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -701,16 +717,17 @@ impl ChannelClose {
     pub const NAME: &'static str = "channel.close";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let reply_code = r.u16()?;
-        let reply_text = r.short_string()?;
-        let class_id = r.u16()?;
-        let method_id = r.u16()?;
-        Ok(Self {
-            reply_code,
-            reply_text,
-            class_id,
-            method_id,
-        })
+        let mut m = Self {
+            reply_code: 0,
+            reply_text: ShortString::new(),
+            class_id: 0,
+            method_id: 0,
+        };
+        m.reply_code = r.u16()?;
+        r.short_string_into(&mut m.reply_text)?;
+        m.class_id = r.u16()?;
+        m.method_id = r.u16()?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -785,21 +802,22 @@ impl AccessRequest {
     pub const NAME: &'static str = "access.request";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let realm = r.short_string()?;
+        let mut m = Self {
+            realm: ShortString::new(),
+            exclusive: false,
+            passive: false,
+            active: false,
+            write: false,
+            read: false,
+        };
+        r.short_string_into(&mut m.realm)?;
         let bits1 = r.u8()?;
-        let exclusive = bits1 & 0x01 != 0;
-        let passive = bits1 & 0x02 != 0;
-        let active = bits1 & 0x04 != 0;
-        let write = bits1 & 0x08 != 0;
-        let read = bits1 & 0x10 != 0;
-        Ok(Self {
-            realm,
-            exclusive,
-            passive,
-            active,
-            write,
-            read,
-        })
+        m.exclusive = bits1 & 0x01 != 0;
+        m.passive = bits1 & 0x02 != 0;
+        m.active = bits1 & 0x04 != 0;
+        m.write = bits1 & 0x08 != 0;
+        m.read = bits1 & 0x10 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -907,27 +925,28 @@ impl ExchangeDeclare {
     pub const NAME: &'static str = "exchange.declare";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let exchange = r.short_string()?;
-        let kind = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            exchange: ShortString::new(),
+            kind: ShortString::new(),
+            passive: false,
+            durable: false,
+            auto_delete: false,
+            internal: false,
+            nowait: false,
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.kind)?;
         let bits3 = r.u8()?;
-        let passive = bits3 & 0x01 != 0;
-        let durable = bits3 & 0x02 != 0;
-        let auto_delete = bits3 & 0x04 != 0;
-        let internal = bits3 & 0x08 != 0;
-        let nowait = bits3 & 0x10 != 0;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            exchange,
-            kind,
-            passive,
-            durable,
-            auto_delete,
-            internal,
-            nowait,
-            arguments,
-        })
+        m.passive = bits3 & 0x01 != 0;
+        m.durable = bits3 & 0x02 != 0;
+        m.auto_delete = bits3 & 0x04 != 0;
+        m.internal = bits3 & 0x08 != 0;
+        m.nowait = bits3 & 0x10 != 0;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -992,17 +1011,18 @@ impl ExchangeDelete {
     pub const NAME: &'static str = "exchange.delete";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let exchange = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            exchange: ShortString::new(),
+            if_unused: false,
+            nowait: false,
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.exchange)?;
         let bits2 = r.u8()?;
-        let if_unused = bits2 & 0x01 != 0;
-        let nowait = bits2 & 0x02 != 0;
-        Ok(Self {
-            ticket,
-            exchange,
-            if_unused,
-            nowait,
-        })
+        m.if_unused = bits2 & 0x01 != 0;
+        m.nowait = bits2 & 0x02 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1063,21 +1083,22 @@ impl ExchangeBind {
     pub const NAME: &'static str = "exchange.bind";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let destination = r.short_string()?;
-        let source = r.short_string()?;
-        let routing_key = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            destination: ShortString::new(),
+            source: ShortString::new(),
+            routing_key: ShortString::new(),
+            nowait: false,
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.destination)?;
+        r.short_string_into(&mut m.source)?;
+        r.short_string_into(&mut m.routing_key)?;
         let bits4 = r.u8()?;
-        let nowait = bits4 & 0x01 != 0;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            destination,
-            source,
-            routing_key,
-            nowait,
-            arguments,
-        })
+        m.nowait = bits4 & 0x01 != 0;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1141,21 +1162,22 @@ impl ExchangeUnbind {
     pub const NAME: &'static str = "exchange.unbind";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let destination = r.short_string()?;
-        let source = r.short_string()?;
-        let routing_key = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            destination: ShortString::new(),
+            source: ShortString::new(),
+            routing_key: ShortString::new(),
+            nowait: false,
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.destination)?;
+        r.short_string_into(&mut m.source)?;
+        r.short_string_into(&mut m.routing_key)?;
         let bits4 = r.u8()?;
-        let nowait = bits4 & 0x01 != 0;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            destination,
-            source,
-            routing_key,
-            nowait,
-            arguments,
-        })
+        m.nowait = bits4 & 0x01 != 0;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1223,25 +1245,26 @@ impl QueueDeclare {
     pub const NAME: &'static str = "queue.declare";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            passive: false,
+            durable: false,
+            exclusive: false,
+            auto_delete: false,
+            nowait: false,
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
-        let passive = bits2 & 0x01 != 0;
-        let durable = bits2 & 0x02 != 0;
-        let exclusive = bits2 & 0x04 != 0;
-        let auto_delete = bits2 & 0x08 != 0;
-        let nowait = bits2 & 0x10 != 0;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            queue,
-            passive,
-            durable,
-            exclusive,
-            auto_delete,
-            nowait,
-            arguments,
-        })
+        m.passive = bits2 & 0x01 != 0;
+        m.durable = bits2 & 0x02 != 0;
+        m.exclusive = bits2 & 0x04 != 0;
+        m.auto_delete = bits2 & 0x08 != 0;
+        m.nowait = bits2 & 0x10 != 0;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1285,14 +1308,15 @@ impl QueueDeclareOk {
     pub const NAME: &'static str = "queue.declare-ok";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let queue = r.short_string()?;
-        let message_count = r.u32()?;
-        let consumer_count = r.u32()?;
-        Ok(Self {
-            queue,
-            message_count,
-            consumer_count,
-        })
+        let mut m = Self {
+            queue: ShortString::new(),
+            message_count: 0,
+            consumer_count: 0,
+        };
+        r.short_string_into(&mut m.queue)?;
+        m.message_count = r.u32()?;
+        m.consumer_count = r.u32()?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1335,21 +1359,22 @@ impl QueueBind {
     pub const NAME: &'static str = "queue.bind";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
-        let exchange = r.short_string()?;
-        let routing_key = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            exchange: ShortString::new(),
+            routing_key: ShortString::new(),
+            nowait: false,
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.routing_key)?;
         let bits4 = r.u8()?;
-        let nowait = bits4 & 0x01 != 0;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            queue,
-            exchange,
-            routing_key,
-            nowait,
-            arguments,
-        })
+        m.nowait = bits4 & 0x01 != 0;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1407,15 +1432,16 @@ impl QueuePurge {
     pub const NAME: &'static str = "queue.purge";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            nowait: false,
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
-        let nowait = bits2 & 0x01 != 0;
-        Ok(Self {
-            ticket,
-            queue,
-            nowait,
-        })
+        m.nowait = bits2 & 0x01 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1488,19 +1514,20 @@ impl QueueDelete {
     pub const NAME: &'static str = "queue.delete";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            if_unused: false,
+            if_empty: false,
+            nowait: false,
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
-        let if_unused = bits2 & 0x01 != 0;
-        let if_empty = bits2 & 0x02 != 0;
-        let nowait = bits2 & 0x04 != 0;
-        Ok(Self {
-            ticket,
-            queue,
-            if_unused,
-            if_empty,
-            nowait,
-        })
+        m.if_unused = bits2 & 0x01 != 0;
+        m.if_empty = bits2 & 0x02 != 0;
+        m.nowait = bits2 & 0x04 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1577,18 +1604,19 @@ impl QueueUnbind {
     pub const NAME: &'static str = "queue.unbind";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
-        let exchange = r.short_string()?;
-        let routing_key = r.short_string()?;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            queue,
-            exchange,
-            routing_key,
-            arguments,
-        })
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            exchange: ShortString::new(),
+            routing_key: ShortString::new(),
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.routing_key)?;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1718,25 +1746,26 @@ impl BasicConsume {
     pub const NAME: &'static str = "basic.consume";
 
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
-        let consumer_tag = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            consumer_tag: ShortString::new(),
+            no_local: false,
+            no_ack: false,
+            exclusive: false,
+            nowait: false,
+            arguments: FieldTable::new(),
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
+        r.short_string_into(&mut m.consumer_tag)?;
         let bits3 = r.u8()?;
-        let no_local = bits3 & 0x01 != 0;
-        let no_ack = bits3 & 0x02 != 0;
-        let exclusive = bits3 & 0x04 != 0;
-        let nowait = bits3 & 0x08 != 0;
-        let arguments = r.table(limits)?;
-        Ok(Self {
-            ticket,
-            queue,
-            consumer_tag,
-            no_local,
-            no_ack,
-            exclusive,
-            nowait,
-            arguments,
-        })
+        m.no_local = bits3 & 0x01 != 0;
+        m.no_ack = bits3 & 0x02 != 0;
+        m.exclusive = bits3 & 0x04 != 0;
+        m.nowait = bits3 & 0x08 != 0;
+        m.arguments = r.table(limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1776,8 +1805,11 @@ impl BasicConsumeOk {
     pub const NAME: &'static str = "basic.consume-ok";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let consumer_tag = r.short_string()?;
-        Ok(Self { consumer_tag })
+        let mut m = Self {
+            consumer_tag: ShortString::new(),
+        };
+        r.short_string_into(&mut m.consumer_tag)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1810,13 +1842,14 @@ impl BasicCancel {
     pub const NAME: &'static str = "basic.cancel";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let consumer_tag = r.short_string()?;
+        let mut m = Self {
+            consumer_tag: ShortString::new(),
+            nowait: false,
+        };
+        r.short_string_into(&mut m.consumer_tag)?;
         let bits1 = r.u8()?;
-        let nowait = bits1 & 0x01 != 0;
-        Ok(Self {
-            consumer_tag,
-            nowait,
-        })
+        m.nowait = bits1 & 0x01 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1848,8 +1881,11 @@ impl BasicCancelOk {
     pub const NAME: &'static str = "basic.cancel-ok";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let consumer_tag = r.short_string()?;
-        Ok(Self { consumer_tag })
+        let mut m = Self {
+            consumer_tag: ShortString::new(),
+        };
+        r.short_string_into(&mut m.consumer_tag)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1888,19 +1924,20 @@ impl BasicPublish {
     pub const NAME: &'static str = "basic.publish";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let exchange = r.short_string()?;
-        let routing_key = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            exchange: ShortString::new(),
+            routing_key: ShortString::new(),
+            mandatory: false,
+            immediate: false,
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.routing_key)?;
         let bits3 = r.u8()?;
-        let mandatory = bits3 & 0x01 != 0;
-        let immediate = bits3 & 0x02 != 0;
-        Ok(Self {
-            ticket,
-            exchange,
-            routing_key,
-            mandatory,
-            immediate,
-        })
+        m.mandatory = bits3 & 0x01 != 0;
+        m.immediate = bits3 & 0x02 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1940,16 +1977,17 @@ impl BasicReturn {
     pub const NAME: &'static str = "basic.return";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let reply_code = r.u16()?;
-        let reply_text = r.short_string()?;
-        let exchange = r.short_string()?;
-        let routing_key = r.short_string()?;
-        Ok(Self {
-            reply_code,
-            reply_text,
-            exchange,
-            routing_key,
-        })
+        let mut m = Self {
+            reply_code: 0,
+            reply_text: ShortString::new(),
+            exchange: ShortString::new(),
+            routing_key: ShortString::new(),
+        };
+        m.reply_code = r.u16()?;
+        r.short_string_into(&mut m.reply_text)?;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.routing_key)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1991,19 +2029,20 @@ impl BasicDeliver {
     pub const NAME: &'static str = "basic.deliver";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let consumer_tag = r.short_string()?;
-        let delivery_tag = r.u64()?;
+        let mut m = Self {
+            consumer_tag: ShortString::new(),
+            delivery_tag: 0,
+            redelivered: false,
+            exchange: ShortString::new(),
+            routing_key: ShortString::new(),
+        };
+        r.short_string_into(&mut m.consumer_tag)?;
+        m.delivery_tag = r.u64()?;
         let bits2 = r.u8()?;
-        let redelivered = bits2 & 0x01 != 0;
-        let exchange = r.short_string()?;
-        let routing_key = r.short_string()?;
-        Ok(Self {
-            consumer_tag,
-            delivery_tag,
-            redelivered,
-            exchange,
-            routing_key,
-        })
+        m.redelivered = bits2 & 0x01 != 0;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.routing_key)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2042,15 +2081,16 @@ impl BasicGet {
     pub const NAME: &'static str = "basic.get";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        let queue = r.short_string()?;
+        let mut m = Self {
+            ticket: 0,
+            queue: ShortString::new(),
+            no_ack: false,
+        };
+        m.ticket = r.u16()?;
+        r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
-        let no_ack = bits2 & 0x01 != 0;
-        Ok(Self {
-            ticket,
-            queue,
-            no_ack,
-        })
+        m.no_ack = bits2 & 0x01 != 0;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2091,19 +2131,20 @@ impl BasicGetOk {
     pub const NAME: &'static str = "basic.get-ok";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let delivery_tag = r.u64()?;
+        let mut m = Self {
+            delivery_tag: 0,
+            redelivered: false,
+            exchange: ShortString::new(),
+            routing_key: ShortString::new(),
+            message_count: 0,
+        };
+        m.delivery_tag = r.u64()?;
         let bits1 = r.u8()?;
-        let redelivered = bits1 & 0x01 != 0;
-        let exchange = r.short_string()?;
-        let routing_key = r.short_string()?;
-        let message_count = r.u32()?;
-        Ok(Self {
-            delivery_tag,
-            redelivered,
-            exchange,
-            routing_key,
-            message_count,
-        })
+        m.redelivered = bits1 & 0x01 != 0;
+        r.short_string_into(&mut m.exchange)?;
+        r.short_string_into(&mut m.routing_key)?;
+        m.message_count = r.u32()?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2138,8 +2179,11 @@ impl BasicGetEmpty {
     pub const NAME: &'static str = "basic.get-empty";
 
     fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let cluster_id = r.short_string()?;
-        Ok(Self { cluster_id })
+        let mut m = Self {
+            cluster_id: ShortString::new(),
+        };
+        r.short_string_into(&mut m.cluster_id)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {

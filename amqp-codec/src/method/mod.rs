@@ -32,7 +32,11 @@ impl Method {
     /// arguments, which must fill it exactly. Strings and tables share
     /// `payload`'s buffer where they can.
     pub fn decode(payload: &Bytes, limits: &Limits) -> Result<Self, Error> {
-        let mut r = Reader::new(payload);
+        Self::decode_from(Reader::new(payload), limits)
+    }
+
+    /// [`Method::decode`] from a reader over the payload.
+    pub(crate) fn decode_from(mut r: Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let (Ok(class_id), Ok(method_id)) = (r.u16(), r.u16()) else {
             return Err(Error::payload(0, 0, PayloadError::Truncated));
         };
