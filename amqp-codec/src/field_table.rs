@@ -464,6 +464,10 @@ pub(crate) fn decode_entries_into(
         });
     }
     let entries = &mut table.0;
+    if !r.is_empty() && entries.capacity() == 0 {
+        // What the first push would reserve, without its growth path.
+        *entries = Vec::with_capacity(4);
+    }
     while !r.is_empty() {
         entries.push((ShortString::new(), FieldValue::Void));
         let Some((key, value)) = entries.last_mut() else {
