@@ -222,12 +222,12 @@ impl ContentHeader {
         let at = |e| Error::payload(class_id, 0, e);
         let weight = r.u16().map_err(at)?;
         let body_size = r.u64().map_err(at)?;
-        let mut header = Box::new(Self {
-            class_id,
-            weight,
-            body_size,
-            properties: BasicProperties::default(),
-        });
+        // Filled in the box: `Box::new` of a whole header built beside it
+        // copied its 400 bytes from the stack.
+        let mut header = Box::<Self>::default();
+        header.class_id = class_id;
+        header.weight = weight;
+        header.body_size = body_size;
         BasicProperties::decode_into(&mut header.properties, r, limits).map_err(at)?;
         r.finish().map_err(at)?;
         Ok(header)
