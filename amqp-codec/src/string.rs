@@ -191,7 +191,8 @@ fn window_is_ascii(window: &[u8; INLINE], len: u8) -> bool {
     // The two words must cover the window.
     const _: () = assert!(INLINE >= 16 && INLINE <= 32);
     // Where the second word starts: the window's last 16 bytes.
-    const HI_START: u8 = INLINE as u8 - 16;
+    const HI_START: u8 = 15;
+    const _: () = assert!(HI_START as usize + 16 == INLINE);
     const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
     let (Some(lo), Some(hi)) = (window.first_chunk::<16>(), window.last_chunk::<16>()) else {
         return false;
@@ -482,7 +483,7 @@ mod tests {
         assert_eq!(s.wire_len(), 3);
         window[1] = 0xff;
         assert!(!s.set_from_wire_window(&window, 3));
-        assert!(!s.set_from_wire_window(&window, INLINE as u8 + 1));
+        assert!(!s.set_from_wire_window(&window, 32));
         assert_eq!(s, "abc", "left alone on failure");
         assert_eq!(ShortString::default(), ShortString::from_wire(b"").unwrap());
         assert_eq!(ShortString::from_static("direct").into_string(), "direct");
