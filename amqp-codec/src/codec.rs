@@ -134,14 +134,15 @@ impl Decoder {
             _ => {
                 let r = match buf.get(FRAME_HEADER_SIZE..end_at) {
                     Some(payload) if !shares_payload(ty, payload) => {
-                        self.decode_payload(ty, channel, None, payload)
+                        let rest = buf.get(FRAME_HEADER_SIZE..).unwrap_or(payload);
+                        self.decode_payload(ty, channel, None, payload, rest)
                     }
                     _ => {
                         let mut frame = buf.split_to(frame_len).freeze();
                         frame.truncate(end_at);
                         frame.advance(FRAME_HEADER_SIZE);
                         return self
-                            .decode_payload(ty, channel, Some(&frame), &frame)
+                            .decode_payload(ty, channel, Some(&frame), &frame, &frame)
                             .map(Some);
                     }
                 };
@@ -152,19 +153,21 @@ impl Decoder {
     }
 
     /// Decodes a method or header payload; longstrs share `src` if given
-    /// (which is then `payload`), else they are copied. The reader is made
-    /// here rather than passed in: built by the caller and read back whole,
-    /// it stalled store forwarding.
+    /// (which is then `payload`), else they are copied. `buffer` is the
+    /// read buffer from the payload on (see [`Reader::borrowed_in`]). The
+    /// reader is made here rather than passed in: built by the caller and
+    /// read back whole, it stalled store forwarding.
     fn decode_payload(
         &self,
         ty: u8,
         channel: u16,
         src: Option<&Bytes>,
         payload: &[u8],
+        buffer: &[u8],
     ) -> Result<Frame, Error> {
         let mut r = match src {
             Some(src) => Reader::new(src),
-            None => Reader::borrowed(payload),
+            None => Reader::borrowed_in(payload, buffer),
         };
         if ty == FRAME_METHOD {
             let method = Method::decode_from(r, &self.limits)?;

@@ -464,6 +464,11 @@ pub(crate) fn decode_entries_into(
         });
     }
     let entries = &mut table.0;
+    if !r.is_empty() && entries.capacity() == 0 {
+        // What the first push would reserve, without its growth path. The
+        // empty `Vec` replaced owns nothing, so it is not worth a drop call.
+        std::mem::forget(std::mem::replace(entries, Vec::with_capacity(4)));
+    }
     while !r.is_empty() {
         entries.push((ShortString::new(), FieldValue::Void));
         let Some((key, value)) = entries.last_mut() else {
@@ -510,7 +515,15 @@ fn decode_value(
     dst: &mut FieldValue,
 ) -> Result<(), PayloadError> {
     let tag = r.u8().map_err(in_table)?;
-    let mut set = |v: Result<FieldValue, PayloadError>| v.map(|v| *dst = v);
+    // `dst` holds `Void`, which owns nothing: forgetting it rather than
+    // dropping it saves a call to `FieldValue`'s drop glue per entry.
+    let mut set = |v: Result<FieldValue, PayloadError>| {
+        v.map(|v| {
+            let old = std::mem::replace(dst, v);
+            debug_assert!(matches!(old, FieldValue::Void));
+            std::mem::forget(old);
+        })
+    };
     let v = match tag {
         b't' => set(r.u8().map(|b| FieldValue::Bool(b != 0))),
         b'b' => set(r.u8().map(|b| FieldValue::I8(i8::from_be_bytes([b])))),

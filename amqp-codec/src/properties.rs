@@ -93,6 +93,8 @@ impl BasicProperties {
 
     /// Decodes the flags word(s) and the properties they flag into `p`,
     /// which is all `None`: in place, as `p` is large and lives in a box.
+    /// (`get_or_insert_with` on a `None` rather than `insert`, which calls
+    /// out to drop the `None` it replaces.)
     fn decode_into(p: &mut Self, r: &mut Reader<'_>, limits: &Limits) -> Result<(), PayloadError> {
         let flags = r.u16()?;
         let mut more = flags & flag::CONTINUATION != 0;
@@ -109,13 +111,13 @@ impl BasicProperties {
         }
         let has = |f: u16| flags & f != 0;
         if has(flag::CONTENT_TYPE) {
-            r.short_string_into(p.content_type.insert(ShortString::new()))?;
+            r.short_string_into(p.content_type.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::CONTENT_ENCODING) {
-            r.short_string_into(p.content_encoding.insert(ShortString::new()))?;
+            r.short_string_into(p.content_encoding.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::HEADERS) {
-            r.table_into(limits, p.headers.insert(FieldTable::new()))?;
+            r.table_into(limits, p.headers.get_or_insert_with(FieldTable::new))?;
         }
         if has(flag::DELIVERY_MODE) {
             p.delivery_mode = Some(r.u8()?);
@@ -124,31 +126,31 @@ impl BasicProperties {
             p.priority = Some(r.u8()?);
         }
         if has(flag::CORRELATION_ID) {
-            r.short_string_into(p.correlation_id.insert(ShortString::new()))?;
+            r.short_string_into(p.correlation_id.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::REPLY_TO) {
-            r.short_string_into(p.reply_to.insert(ShortString::new()))?;
+            r.short_string_into(p.reply_to.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::EXPIRATION) {
-            r.short_string_into(p.expiration.insert(ShortString::new()))?;
+            r.short_string_into(p.expiration.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::MESSAGE_ID) {
-            r.short_string_into(p.message_id.insert(ShortString::new()))?;
+            r.short_string_into(p.message_id.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::TIMESTAMP) {
             p.timestamp = Some(r.u64()?);
         }
         if has(flag::KIND) {
-            r.short_string_into(p.kind.insert(ShortString::new()))?;
+            r.short_string_into(p.kind.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::USER_ID) {
-            r.short_string_into(p.user_id.insert(ShortString::new()))?;
+            r.short_string_into(p.user_id.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::APP_ID) {
-            r.short_string_into(p.app_id.insert(ShortString::new()))?;
+            r.short_string_into(p.app_id.get_or_insert_with(ShortString::new))?;
         }
         if has(flag::CLUSTER_ID) {
-            r.short_string_into(p.cluster_id.insert(ShortString::new()))?;
+            r.short_string_into(p.cluster_id.get_or_insert_with(ShortString::new))?;
         }
         Ok(())
     }
@@ -222,12 +224,12 @@ impl ContentHeader {
         let at = |e| Error::payload(class_id, 0, e);
         let weight = r.u16().map_err(at)?;
         let body_size = r.u64().map_err(at)?;
-        let mut header = Box::new(Self {
-            class_id,
-            weight,
-            body_size,
-            properties: BasicProperties::default(),
-        });
+        // Filled in the box: `Box::new` of a whole header built beside it
+        // copied its 400 bytes from the stack.
+        let mut header = Box::<Self>::default();
+        header.class_id = class_id;
+        header.weight = weight;
+        header.body_size = body_size;
         BasicProperties::decode_into(&mut header.properties, r, limits).map_err(at)?;
         r.finish().map_err(at)?;
         Ok(header)

@@ -20,14 +20,15 @@ use bytes::Bytes;
 use crate::error::Error;
 
 /// Longest string a [`ShortString`] keeps in place, without allocating:
-/// as much as fits beside the length and the variant tag in the 24 bytes
-/// a `String` would take.
-pub(crate) const INLINE: usize = 22;
+/// 31 bytes, beside a length octet, in 32 bytes. That holds RabbitMQ's
+/// generated consumer tags (`amq.ctag-` and 22 characters), which arrive
+/// with every delivery.
+pub(crate) const INLINE: usize = 31;
 
 /// A `shortstr`: UTF-8, at most [`ShortString::MAX_LEN`] bytes.
 ///
-/// Strings of up to 22 bytes (most exchange, queue and routing-key names,
-/// content types, table keys) are kept in place, so decoding one does not
+/// Strings of up to 31 bytes (most exchange, queue and routing-key names,
+/// consumer tags, content types, table keys) are kept in place, so decoding one does not
 /// allocate; their `&str` view re-reads those few bytes as UTF-8 (they were
 /// checked when the string was made), which costs less than the allocation
 /// it saves. Longer strings live on the heap.
@@ -37,9 +38,40 @@ pub struct ShortString(Repr);
 #[derive(Clone)]
 enum Repr {
     /// The first `len` bytes of `buf`; the bytes after them mean nothing.
-    Inline { len: u8, buf: [u8; INLINE] },
+    Inline { len: InlineLen, buf: [u8; INLINE] },
     /// More than [`INLINE`] bytes.
     Heap(Box<str>),
+}
+
+/// The length of an inline string, 0 to 31, as an enum: its 224 unused
+/// values are the niche that tells [`Repr::Heap`] apart, so a
+/// [`ShortString`] is 32 bytes with no tag of its own (and no `unsafe`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+#[rustfmt::skip]
+enum InlineLen {
+    L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15, L16, L17, L18, L19, L20, L21, L22, L23, L24, L25, L26, L27, L28, L29, L30, L31,
+}
+
+const _: () = assert!(size_of::<ShortString>() == 32 && size_of::<InlineLen>() == 1);
+
+impl InlineLen {
+    #[rustfmt::skip]
+    const ALL: [Self; INLINE + 1] = {
+        use InlineLen::*;
+        [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15, L16, L17, L18, L19, L20, L21, L22, L23, L24, L25, L26, L27, L28, L29, L30, L31]
+    };
+
+    /// `n` if it is at most [`INLINE`].
+    #[inline]
+    fn new(n: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(n)).copied()
+    }
+
+    #[inline]
+    const fn get(self) -> usize {
+        self as usize
+    }
 }
 
 impl ShortString {
@@ -50,7 +82,7 @@ impl ShortString {
     #[must_use]
     pub const fn new() -> Self {
         Self(Repr::Inline {
-            len: 0,
+            len: InlineLen::L0,
             buf: [0; INLINE],
         })
     }
@@ -71,7 +103,7 @@ impl ShortString {
     fn inline(s: &str) -> Option<Self> {
         let mut buf = [0; INLINE];
         buf.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
-        let len = u8::try_from(s.len()).ok()?;
+        let len = InlineLen::new(u8::try_from(s.len()).ok()?)?;
         Some(Self(Repr::Inline { len, buf }))
     }
 
@@ -101,13 +133,16 @@ impl ShortString {
     /// are not UTF-8.
     #[inline]
     pub(crate) fn set_from_wire_window(&mut self, window: &[u8; INLINE], len: u8) -> bool {
-        let Some(s) = window.get(..usize::from(len)) else {
+        let (Some(s), Some(n)) = (window.get(..usize::from(len)), InlineLen::new(len)) else {
             return false;
         };
         if !window_is_ascii(window, len) && std::str::from_utf8(s).is_err() {
             return false;
         }
-        self.0 = Repr::Inline { len, buf: *window };
+        self.0 = Repr::Inline {
+            len: n,
+            buf: *window,
+        };
         true
     }
 
@@ -117,7 +152,7 @@ impl ShortString {
         match &self.0 {
             // Checked when made, so this never falls back to "".
             Repr::Inline { len, buf } => buf
-                .get(..usize::from(*len))
+                .get(..len.get())
                 .and_then(|b| std::str::from_utf8(b).ok())
                 .unwrap_or_default(),
             Repr::Heap(s) => s,
@@ -128,7 +163,7 @@ impl ShortString {
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Inline { len, buf } => buf.get(..len.get()).unwrap_or_default(),
             Repr::Heap(s) => s.as_bytes(),
         }
     }
@@ -149,27 +184,27 @@ impl ShortString {
 }
 
 /// Whether the first `len` bytes of `window` are ASCII (so UTF-8), tested
-/// as two overlapping words with the bytes past `len` masked off: names on
-/// the wire are nearly always ASCII, and `str::from_utf8` walks short
-/// strings a byte at a time (a sixth of message decoding, measured).
+/// as two overlapping 16-byte words with the bytes past `len` masked off:
+/// names on the wire are nearly always ASCII, and `str::from_utf8` walks
+/// short strings a byte at a time (a sixth of message decoding, measured).
 fn window_is_ascii(window: &[u8; INLINE], len: u8) -> bool {
     // The two words must cover the window.
-    const _: () = assert!(INLINE >= 16 && INLINE <= 24);
-    // Where the second word starts: the window's last 8 bytes.
-    const HI_START: u8 = 14;
-    const _: () = assert!(HI_START as usize + 8 == INLINE);
+    const _: () = assert!(INLINE >= 16 && INLINE <= 32);
+    // Where the second word starts: the window's last 16 bytes.
+    const HI_START: u8 = 15;
+    const _: () = assert!(HI_START as usize + 16 == INLINE);
     const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
-    let n = u32::from(len);
-    let (Some(lo), Some(hi)) = (window.first_chunk::<16>(), window.last_chunk::<8>()) else {
+    let (Some(lo), Some(hi)) = (window.first_chunk::<16>(), window.last_chunk::<16>()) else {
         return false;
     };
-    // Bytes 0..16 and 14..22; `checked_shr` gives 0 (no byte) at 128/64.
-    let lo_mask = u128::MAX.checked_shr(128 - 8 * n.min(16)).unwrap_or(0);
-    let hi_bytes = u32::from(len.saturating_sub(HI_START).min(8));
-    let hi_mask = u64::MAX.checked_shr(64 - 8 * hi_bytes).unwrap_or(0);
+    // Bytes 0..16 and 15..31; `checked_shr` gives 0 (no byte) at 128.
+    let lo_bytes = u32::from(len.min(16));
+    let hi_bytes = u32::from(len.saturating_sub(HI_START).min(16));
+    let lo_mask = u128::MAX.checked_shr(128 - 8 * lo_bytes).unwrap_or(0);
+    let hi_mask = u128::MAX.checked_shr(128 - 8 * hi_bytes).unwrap_or(0);
     let lo = u128::from_le_bytes(*lo) & lo_mask;
-    let hi = u64::from_le_bytes(*hi) & hi_mask;
-    (lo | u128::from(hi)) & HIGH == 0
+    let hi = u128::from_le_bytes(*hi) & hi_mask;
+    (lo | hi) & HIGH == 0
 }
 
 impl Default for ShortString {
@@ -423,14 +458,14 @@ mod tests {
     fn short_strings_inline_and_on_the_heap_behave_alike() {
         use std::collections::HashMap;
 
-        // 22 bytes stay in place, 23 go to the heap; views, order, equality
+        // 31 bytes stay in place, 32 go to the heap; views, order, equality
         // and hashing do not depend on where the bytes are.
         let at = |n: usize| ShortString::try_new("é".repeat(n / 2) + &"a".repeat(n % 2)).unwrap();
-        let (inline, heap) = (at(22), at(23));
+        let (inline, heap) = (at(31), at(32));
         assert!(matches!(inline.0, Repr::Inline { .. }));
         assert!(matches!(heap.0, Repr::Heap(_)));
-        assert_eq!(inline.as_bytes().len(), 22);
-        assert_eq!(heap.as_str(), "é".repeat(11) + "a");
+        assert_eq!(inline.as_bytes().len(), 31);
+        assert_eq!(heap.as_str(), "é".repeat(16));
         assert!(inline < heap);
         let mut map = HashMap::new();
         map.insert(heap.clone(), 1);
@@ -448,7 +483,7 @@ mod tests {
         assert_eq!(s.wire_len(), 3);
         window[1] = 0xff;
         assert!(!s.set_from_wire_window(&window, 3));
-        assert!(!s.set_from_wire_window(&window, 23));
+        assert!(!s.set_from_wire_window(&window, 32));
         assert_eq!(s, "abc", "left alone on failure");
         assert_eq!(ShortString::default(), ShortString::from_wire(b"").unwrap());
         assert_eq!(ShortString::from_static("direct").into_string(), "direct");

@@ -34,6 +34,12 @@ macro_rules! read_be {
 pub(crate) struct Reader<'a> {
     src: Option<&'a Bytes>,
     rest: &'a [u8],
+    /// Bytes around `rest` (which lies inside) that a shortstr's
+    /// fixed-size window may be copied from where fewer than
+    /// [`INLINE`] bytes are left: for a payload in the read buffer, the
+    /// frames after it. Only copied into an inline string's unused tail,
+    /// never decoded.
+    whole: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
@@ -42,6 +48,7 @@ impl<'a> Reader<'a> {
         Self {
             src: Some(src),
             rest: src,
+            whole: src,
         }
     }
 
@@ -49,10 +56,19 @@ impl<'a> Reader<'a> {
     /// hold no longstr or table: it spares the split off the buffer and
     /// the reference count a shared slice costs. Were a longstr read after
     /// all, it would be copied.
+    #[cfg(test)]
     pub(crate) const fn borrowed(payload: &'a [u8]) -> Self {
+        Self::borrowed_in(payload, payload)
+    }
+
+    /// [`Reader::borrowed`], where `payload` starts `buffer`, the rest of
+    /// the read buffer: shortstrs near the payload's end are copied into
+    /// place as whole windows from it.
+    pub(crate) const fn borrowed_in(payload: &'a [u8], buffer: &'a [u8]) -> Self {
         Self {
             src: None,
             rest: payload,
+            whole: buffer,
         }
     }
 
@@ -61,7 +77,23 @@ impl<'a> Reader<'a> {
         Self {
             src: self.src,
             rest: part,
+            whole: self.whole,
         }
+    }
+
+    /// The next [`INLINE`] bytes, reaching past `rest` into `whole` if
+    /// need be; `None` only near the end of `whole`.
+    #[inline(always)]
+    fn window(&self) -> Option<&'a [u8; INLINE]> {
+        if let Some(w) = self.rest.first_chunk::<INLINE>() {
+            return Some(w);
+        }
+        let at = self
+            .rest
+            .as_ptr()
+            .addr()
+            .checked_sub(self.whole.as_ptr().addr())?;
+        self.whole.get(at..)?.first_chunk::<INLINE>()
     }
 
     pub(crate) const fn is_empty(&self) -> bool {
@@ -127,7 +159,7 @@ impl<'a> Reader<'a> {
         // near its end (the last argument or property) the bytes are copied
         // into a zeroed window instead.
         let ok = if usize::from(n) <= INLINE {
-            match self.rest.first_chunk::<INLINE>() {
+            match self.window() {
                 Some(window) => dst.set_from_wire_window(window, n),
                 None => {
                     let mut window = [0; INLINE];

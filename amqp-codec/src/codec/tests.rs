@@ -631,3 +631,41 @@ fn payloads_decoded_in_the_buffer_match_shared_ones() {
     assert_eq!(r.long_string().unwrap(), "hi");
     assert!(r.is_empty());
 }
+
+#[test]
+fn short_string_windows_past_the_payload_change_nothing() {
+    // basic.deliver whose last shortstr ends 2 octets before the frame
+    // end: its window reaches into the frames after it, which must not
+    // show in the string.
+    let payload = [
+        0, 60, 0, 60, 1, b't', 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, b'e', 2, b'r', b'k',
+    ];
+    let frame = |payload: &[u8]| {
+        let mut f = vec![1, 0, 1];
+        f.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+        f.extend_from_slice(payload);
+        f.push(0xce);
+        f
+    };
+    let mut wire = BytesMut::from(&frame(&payload)[..]);
+    wire.extend_from_slice(&[0xff; 40]);
+    let Some(Frame::Method { method, .. }) = Decoder::default().decode(&mut wire).unwrap() else {
+        panic!("a method frame");
+    };
+    let Method::BasicDeliver(m) = method else {
+        panic!("basic.deliver");
+    };
+    assert_eq!((m.exchange.as_str(), m.routing_key.as_str()), ("e", "rk"));
+    assert_eq!(m.routing_key, ShortString::try_new("rk").unwrap());
+
+    // A shortstr claiming more than its payload holds is truncated, even
+    // where the bytes past the payload are not UTF-8.
+    let mut short = payload;
+    short[17] = 9;
+    let mut wire = BytesMut::from(&frame(&short)[..]);
+    wire.extend_from_slice(&[0xff; 40]);
+    assert_eq!(
+        Decoder::default().decode(&mut wire),
+        Err(Error::payload(60, 60, PayloadError::Truncated))
+    );
+}
