@@ -8,6 +8,7 @@ pub mod autobahn;
 pub mod child;
 pub mod fuzzingserver;
 pub mod h2_peer;
+pub mod scenario;
 pub mod ws_driver;
 pub mod ws_echo;
 pub mod xmpp_driver;

@@ -19,6 +19,9 @@ use amqp_codec::method::{
 use amqp_codec::{BasicProperties, Body, ClientConfig, Delivery, Event, FieldTable, ShortString};
 
 use crate::amqp_driver::{AmqpStream, AmqpUrl, DriverError};
+use crate::scenario;
+pub(crate) use crate::scenario::ensure;
+pub use crate::scenario::{Outcome, Report};
 
 pub mod json;
 mod messaging;
@@ -28,28 +31,8 @@ mod session;
 /// How long one reply or message may take.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A scenario's verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// It passed; the text says what was seen (may be empty).
-    Pass(String),
-    /// It failed, and why.
-    Fail(String),
-    /// It could not run, and why.
-    Skip(String),
-}
-
-impl From<Result<String, String>> for Outcome {
-    fn from(r: Result<String, String>) -> Self {
-        match r {
-            Ok(note) => Self::Pass(note),
-            Err(why) => Self::Fail(why),
-        }
-    }
-}
-
 /// A scenario: runs against the broker in `ctx`.
-pub type Scenario = fn(&Ctx) -> Outcome;
+pub type Scenario = scenario::Scenario<Ctx>;
 
 /// Every scenario, in the order `all` runs them. `blocked` comes last: it
 /// raises a resource alarm on the broker.
@@ -208,32 +191,9 @@ pub fn make_body(index: usize, size: usize) -> Vec<u8> {
     (0..size).map(|j| ((index + j) % 251) as u8).collect()
 }
 
-/// Totals of a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Report {
-    /// Scenarios passed.
-    pub passed: usize,
-    /// Scenarios failed.
-    pub failed: usize,
-    /// Scenarios skipped.
-    pub skipped: usize,
-}
-
 /// Fails for a name that is neither a scenario nor `all`.
 pub fn check_names(names: &[String]) -> Result<(), String> {
-    match names
-        .iter()
-        .find(|n| *n != "all" && !SCENARIOS.iter().any(|(s, _)| s == n))
-    {
-        Some(unknown) => {
-            let known: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
-            Err(format!(
-                "unknown scenario {unknown:?} (known: {}, all)",
-                known.join(", ")
-            ))
-        }
-        None => Ok(()),
-    }
+    scenario::check_names(SCENARIOS, names)
 }
 
 /// Runs the scenarios named (`all` for every one) in `SCENARIOS` order,
@@ -241,35 +201,7 @@ pub fn check_names(names: &[String]) -> Result<(), String> {
 /// through `ctx`, then deletes what they created (a failure to do so is a
 /// failed `cleanup`).
 pub fn run(ctx: &Ctx, names: &[String]) -> Result<Report, String> {
-    check_names(names)?;
-    let all = names.iter().any(|n| n == "all");
-    let mut report = Report::default();
-    for (name, scenario) in SCENARIOS {
-        if !all && !names.iter().any(|n| n == name) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        let outcome = scenario(ctx);
-        let secs = started.elapsed().as_secs_f64();
-        match outcome {
-            Outcome::Pass(note) => {
-                report.passed += 1;
-                if note.is_empty() {
-                    ctx.say(&format!("PASS {name} ({secs:.1} s)"));
-                } else {
-                    ctx.say(&format!("PASS {name} ({secs:.1} s): {note}"));
-                }
-            }
-            Outcome::Fail(why) => {
-                report.failed += 1;
-                ctx.say(&format!("FAIL {name}: {why} ({secs:.1} s)"));
-            }
-            Outcome::Skip(why) => {
-                report.skipped += 1;
-                ctx.say(&format!("SKIP {name}: {why}"));
-            }
-        }
-    }
+    let mut report = scenario::run(ctx, SCENARIOS, names, |l| ctx.say(l))?;
     if let Err(e) = ctx.cleanup() {
         report.failed += 1;
         ctx.say(&format!("FAIL cleanup: {e}"));
@@ -278,11 +210,6 @@ pub fn run(ctx: &Ctx, names: &[String]) -> Result<Report, String> {
 }
 
 // ---- helpers shared by the scenarios ------------------------------------
-
-/// Fails with `why` unless `cond`.
-pub(crate) fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
-    if cond { Ok(()) } else { Err(why()) }
-}
 
 /// `queue.declare` (not durable, not exclusive, no auto-delete) of
 /// `name` with `arguments`; returns the declare-ok's queue name.

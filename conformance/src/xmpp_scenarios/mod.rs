@@ -18,6 +18,9 @@ use xmpp_codec::stanza::error::{NS_STANZA_ERRORS, StanzaError};
 use xmpp_codec::stanza::jid::Jid;
 use xmpp_codec::{Element, Event};
 
+use crate::scenario;
+pub(crate) use crate::scenario::ensure;
+pub use crate::scenario::{Outcome, Report};
 use crate::ws_driver::WsUrl;
 use crate::xmpp_driver::{self, XmppError, XmppStream};
 
@@ -31,28 +34,8 @@ mod tests;
 /// How long one login, response or message may take.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A scenario's verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// It passed; the text says what was seen (may be empty).
-    Pass(String),
-    /// It failed, and why.
-    Fail(String),
-    /// It could not run, and why.
-    Skip(String),
-}
-
-impl From<Result<String, String>> for Outcome {
-    fn from(r: Result<String, String>) -> Self {
-        match r {
-            Ok(note) => Self::Pass(note),
-            Err(why) => Self::Fail(why),
-        }
-    }
-}
-
 /// A scenario: runs against the server in `ctx`.
-pub type Scenario = fn(&Ctx) -> Outcome;
+pub type Scenario = scenario::Scenario<Ctx>;
 
 /// Every scenario, in the order `all` runs them.
 pub const SCENARIOS: &[(&str, Scenario)] = &[
@@ -213,76 +196,19 @@ pub const NS_ROSTER: &str = "jabber:iq:roster";
 /// The software version namespace (XEP-0092).
 pub const NS_VERSION: &str = "jabber:iq:version";
 
-/// Totals of a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Report {
-    /// Scenarios passed.
-    pub passed: usize,
-    /// Scenarios failed.
-    pub failed: usize,
-    /// Scenarios skipped.
-    pub skipped: usize,
-}
-
 /// Fails for a name that is neither a scenario nor `all`.
 pub fn check_names(names: &[String]) -> Result<(), String> {
-    match names
-        .iter()
-        .find(|n| *n != "all" && !SCENARIOS.iter().any(|(s, _)| s == n))
-    {
-        Some(unknown) => {
-            let known: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
-            Err(format!(
-                "unknown scenario {unknown:?} (known: {}, all)",
-                known.join(", ")
-            ))
-        }
-        None => Ok(()),
-    }
+    scenario::check_names(SCENARIOS, names)
 }
 
 /// Runs the scenarios named (`all` for every one) in `SCENARIOS` order,
 /// printing `PASS name`, `FAIL name: why` or `SKIP name: why` for each
 /// through `ctx`.
 pub fn run(ctx: &Ctx, names: &[String]) -> Result<Report, String> {
-    check_names(names)?;
-    let all = names.iter().any(|n| n == "all");
-    let mut report = Report::default();
-    for (name, scenario) in SCENARIOS {
-        if !all && !names.iter().any(|n| n == name) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        let outcome = scenario(ctx);
-        let secs = started.elapsed().as_secs_f64();
-        match outcome {
-            Outcome::Pass(note) => {
-                report.passed += 1;
-                if note.is_empty() {
-                    ctx.say(&format!("PASS {name} ({secs:.1} s)"));
-                } else {
-                    ctx.say(&format!("PASS {name} ({secs:.1} s): {note}"));
-                }
-            }
-            Outcome::Fail(why) => {
-                report.failed += 1;
-                ctx.say(&format!("FAIL {name}: {why} ({secs:.1} s)"));
-            }
-            Outcome::Skip(why) => {
-                report.skipped += 1;
-                ctx.say(&format!("SKIP {name}: {why}"));
-            }
-        }
-    }
-    Ok(report)
+    scenario::run(ctx, SCENARIOS, names, |l| ctx.say(l))
 }
 
 // ---- helpers shared by the scenarios ------------------------------------
-
-/// Fails with `why` unless `cond`.
-pub(crate) fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
-    if cond { Ok(()) } else { Err(why()) }
-}
 
 /// A `<message type='chat'>` to `to` with `body`.
 #[must_use]
