@@ -6,6 +6,7 @@ pub mod amqp_driver;
 pub mod amqp_scenarios;
 pub mod autobahn;
 pub mod child;
+pub mod cli;
 pub mod fuzzingserver;
 pub mod h2_peer;
 pub mod scenario;

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 
 use conformance::amqp_driver::AmqpUrl;
 use conformance::amqp_scenarios::{self, Ctx, SCENARIOS};
+use conformance::cli::Flags;
 
 const USAGE: &str = "usage:
   amqp-peer client --url amqp://USER:PASS@HOST:PORT/VHOST --scenario NAME|all
@@ -71,35 +72,12 @@ const VALUED: &[&str] = &[
     "--throughput-count",
 ];
 
-/// `--name value` / `--name=value` pairs, in order.
-fn parse_flags(args: &[String]) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if let Some((name, value)) = a.split_once('=').filter(|(n, _)| VALUED.contains(n)) {
-            out.push((name.to_owned(), value.to_owned()));
-        } else if VALUED.contains(&a.as_str()) {
-            let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
-            out.push((a.clone(), v.clone()));
-        } else {
-            return Err(format!("unknown argument {a:?}"));
-        }
-    }
-    Ok(out)
-}
-
 fn client(args: &[String]) -> ExitCode {
-    let flags = match parse_flags(args) {
+    let flags = match Flags::parse(args, VALUED, &[]) {
         Ok(f) => f,
         Err(e) => return usage(&e),
     };
-    let value = |name: &str| {
-        flags
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let value = |name: &str| flags.value(name).map(str::to_owned);
     let Some(url) = value("--url") else {
         return usage("client needs --url URL");
     };
@@ -107,13 +85,7 @@ fn client(args: &[String]) -> ExitCode {
         Ok(u) => u,
         Err(e) => return usage(&e),
     };
-    let names: Vec<String> = flags
-        .iter()
-        .filter(|(n, _)| n == "--scenario")
-        .flat_map(|(_, v)| v.split(','))
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let names = flags.list("--scenario");
     if names.is_empty() {
         return usage("client needs --scenario NAME|all");
     }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use conformance::cli::Flags;
 use conformance::h2_peer::{self, ClientOptions, ServerStats};
 
 const USAGE: &str = "usage:
@@ -177,44 +178,4 @@ fn server(addr: &str, seconds: Option<u64>) -> ExitCode {
 fn usage(why: &str) -> ExitCode {
     eprintln!("h2-peer: {why}\n{USAGE}");
     ExitCode::from(2)
-}
-
-struct Flags {
-    values: Vec<(String, String)>,
-    switches: Vec<String>,
-}
-
-impl Flags {
-    fn parse(args: &[String], valued: &[&str], switches: &[&str]) -> Result<Self, String> {
-        let mut f = Self {
-            values: Vec::new(),
-            switches: Vec::new(),
-        };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if let Some((name, value)) = a.split_once('=').filter(|(n, _)| valued.contains(n)) {
-                f.values.push((name.to_owned(), value.to_owned()));
-            } else if valued.contains(&a.as_str()) {
-                let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
-                f.values.push((a.clone(), v.clone()));
-            } else if switches.contains(&a.as_str()) {
-                f.switches.push(a.clone());
-            } else {
-                return Err(format!("unknown argument {a:?}"));
-            }
-        }
-        Ok(f)
-    }
-
-    fn value(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.switches.iter().any(|s| s == name)
-    }
 }

@@ -22,6 +22,7 @@
 use std::net::TcpListener;
 use std::process::ExitCode;
 
+use conformance::cli::Flags;
 use conformance::ws_driver::{self, WsUrl};
 use conformance::ws_echo;
 
@@ -71,47 +72,6 @@ fn main() -> ExitCode {
 fn usage(why: &str) -> ExitCode {
     eprintln!("ws-peer: {why}\n{USAGE}");
     ExitCode::from(2)
-}
-
-/// Hand-parsed `--name value` options and `--name` switches.
-struct Flags {
-    values: Vec<(String, String)>,
-    switches: Vec<String>,
-}
-
-impl Flags {
-    fn parse(args: &[String], valued: &[&str], switches: &[&str]) -> Result<Self, String> {
-        let mut f = Self {
-            values: Vec::new(),
-            switches: Vec::new(),
-        };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if let Some((name, value)) = a.split_once('=').filter(|(n, _)| valued.contains(n)) {
-                f.values.push((name.to_owned(), value.to_owned()));
-            } else if valued.contains(&a.as_str()) {
-                let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
-                f.values.push((a.clone(), v.clone()));
-            } else if switches.contains(&a.as_str()) {
-                f.switches.push(a.clone());
-            } else {
-                return Err(format!("unknown argument {a:?}"));
-            }
-        }
-        Ok(f)
-    }
-
-    fn value(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.switches.iter().any(|s| s == name)
-    }
 }
 
 fn server(addr: &str, deflate: bool, verdict: bool) -> ExitCode {
