@@ -50,8 +50,8 @@ impl Body {
 
     /// A body made of `chunks`, in order; empty ones are dropped.
     #[must_use]
-    pub fn from_chunks(chunks: Vec<Bytes>) -> Self {
-        let mut chunks: Vec<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+    pub fn from_chunks(mut chunks: Vec<Bytes>) -> Self {
+        chunks.retain(|c| !c.is_empty());
         if chunks.len() <= 1 {
             return Self(Repr::One(chunks.pop().unwrap_or_default()));
         }
@@ -120,6 +120,11 @@ impl Body {
         out
     }
 
+    /// The body's bytes one by one, across its pieces.
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.chunks().iter().flat_map(|c| c.iter().copied())
+    }
+
     /// Whether the body's bytes are `other`'s, without gathering them.
     fn eq_slice(&self, mut other: &[u8]) -> bool {
         if other.len() != self.len() {
@@ -159,7 +164,7 @@ impl PartialEq for Body {
     fn eq(&self, other: &Self) -> bool {
         match other.as_contiguous() {
             Some(b) => self.eq_slice(b),
-            None => self.len() == other.len() && self.to_vec() == other.to_vec(),
+            None => self.len() == other.len() && self.bytes().eq(other.bytes()),
         }
     }
 }

@@ -133,18 +133,19 @@ pub fn encode_content_shared(
     let mut at = 0;
     while at < body.len() {
         let end = body.len().min(at.saturating_add(chunk));
-        let part = body.slice(at..end);
         // `chunk` fits in 32 bits (encode_content_header caps it).
-        let size = u32::try_from(part.len()).unwrap_or(u32::MAX);
+        let size = u32::try_from(end - at).unwrap_or(u32::MAX);
         let dst = out.buffer();
         dst.reserve(FRAME_OVERHEAD);
         dst.put_u8(FRAME_BODY);
         dst.put_u16(channel);
         dst.put_u32(size);
-        if part.len() < SHARE_MIN {
-            dst.put_slice(&part);
+        // Small frames are copied from the body, not sliced off it: a
+        // shared slice would cost two reference-count updates for nothing.
+        if end - at < SHARE_MIN {
+            dst.put_slice(body.get(at..end).unwrap_or_default());
         } else {
-            out.push(part);
+            out.push(body.slice(at..end));
         }
         out.buffer().put_u8(FRAME_END);
         at = end;
