@@ -4,10 +4,8 @@
 //! started and stopped with `conformance/peers/rabbitmq.sh`).
 
 use std::cell::RefCell;
-use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +15,7 @@ use conformance::amqp_scenarios::{self, Ctx as ScenarioCtx};
 
 use conformance::child::free_port;
 
+use super::peer_shell::PeerShell;
 use super::{Ctx, Outcome, Row};
 
 const AMQP: &str = "AMQP 0-9-1";
@@ -57,7 +56,7 @@ pub(super) fn amqp_rows(ctx: &Ctx) -> Vec<Row> {
             return rows;
         }
     };
-    match RabbitMq::start(ctx, &port) {
+    match rabbitmq_start(ctx, &port) {
         Ok((node, url)) => {
             match AmqpUrl::parse(&url) {
                 Ok(url) => rows.extend(scenario_rows(ctx, "RabbitMQ", &url)),
@@ -79,50 +78,15 @@ fn our_broker() -> Result<AmqpUrl, String> {
     AmqpUrl::parse(&format!("amqp://demo:demo-pw@127.0.0.1:{port}/demo"))
 }
 
-/// A private RabbitMQ node, run by one bash process with rabbitmq.sh's
-/// functions loaded: `rabbitmq_start` needs the same shell's state for
-/// `rabbitmq_stop`, so the shell waits on its stdin between the two.
-struct RabbitMq {
-    shell: Child,
-}
-
-impl RabbitMq {
-    /// Starts the node on `port`; returns it and its URL.
-    fn start(ctx: &Ctx, port: &str) -> Result<(Self, String), String> {
-        let script = ". conformance/peers/rabbitmq.sh || exit 1
-            trap rabbitmq_stop EXIT
-            rabbitmq_start \"$1\" >&2 || exit 1
-            echo \"$RABBITMQ_URL\"
-            read -r _";
-        let mut shell = Command::new("bash")
-            .args(["-c", script, "rabbitmq", port])
-            .current_dir(&ctx.root)
-            .env("ROOT", &ctx.root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("bash: {e}"))?;
-        let mut line = String::new();
-        let read = shell
-            .stdout
-            .take()
-            .map(|out| BufReader::new(out).read_line(&mut line));
-        let node = Self { shell };
-        match read {
-            Some(Ok(n)) if n > 0 => Ok((node, line.trim().to_owned())),
-            _ => {
-                node.stop();
-                Err("rabbitmq_start failed (test.sh's rabbitmq-start log shows why)".to_owned())
-            }
-        }
-    }
-
-    /// Lets the shell go on to `rabbitmq_stop`, and waits for it.
-    fn stop(mut self) {
-        drop(self.shell.stdin.take());
-        let _ = self.shell.wait();
-    }
+/// A private RabbitMQ node on `port`; returns it and its URL.
+fn rabbitmq_start(ctx: &Ctx, port: &str) -> Result<(PeerShell, String), String> {
+    let script = ". conformance/peers/rabbitmq.sh || exit 1
+        trap rabbitmq_stop EXIT
+        rabbitmq_start \"$1\" >&2 || exit 1
+        echo \"$RABBITMQ_URL\"
+        read -r _";
+    PeerShell::start(ctx, script, &[port.to_owned()])
+        .map_err(|_| "rabbitmq_start failed (test.sh's rabbitmq-start log shows why)".to_owned())
 }
 
 /// The smoke scenario, then COUNT confirmed publishes, as two rows.

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 mod amqp;
 mod h2;
+mod peer_shell;
 mod xmpp;
 
 use conformance::child::{Proc, free_port, within};

@@ -4,10 +4,8 @@
 //! ports, started and stopped with `conformance/peers/xmpp.sh`).
 
 use std::cell::RefCell;
-use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -15,6 +13,7 @@ use conformance::child::free_port;
 use conformance::xmpp_scenarios::{self, Account, Ctx as ScenarioCtx};
 use conformance::xmpp_server;
 
+use super::peer_shell::PeerShell;
 use super::{Ctx, Outcome, Row};
 
 const XMPP: &str = "XMPP";
@@ -104,7 +103,14 @@ fn real_server_rows(
         Ok(p) => p,
         Err(e) => return vec![Row::new(XMPP, name, "start", Outcome::Fail(e))],
     };
-    match PeerShell::start(ctx, script, &ports) {
+    match PeerShell::start(ctx, script, &ports).and_then(|(shell, line)| {
+        if line == "ready" {
+            Ok(shell)
+        } else {
+            shell.stop();
+            Err("the server did not start".to_owned())
+        }
+    }) {
         Ok(shell) => {
             let server = format!("127.0.0.1:{}", ports.first().map_or("", String::as_str));
             let rows = scenario_rows(ctx, name, &server);
@@ -119,47 +125,6 @@ fn real_server_rows(
                 "{e} (test.sh's xmpp logs under target/peers show why)"
             )),
         )],
-    }
-}
-
-/// One bash process with xmpp.sh's functions loaded, which starts a server,
-/// says `ready`, waits on its stdin and then stops the server (its EXIT
-/// trap): the stop function needs the starting shell's state.
-struct PeerShell {
-    shell: Child,
-}
-
-impl PeerShell {
-    fn start(ctx: &Ctx, script: &str, args: &[String]) -> Result<Self, String> {
-        let mut shell = Command::new("bash")
-            .args(["-c", script, "xmpp"])
-            .args(args)
-            .current_dir(&ctx.root)
-            .env("ROOT", &ctx.root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("bash: {e}"))?;
-        let mut line = String::new();
-        let read = shell
-            .stdout
-            .take()
-            .map(|out| BufReader::new(out).read_line(&mut line));
-        let peer = Self { shell };
-        match read {
-            Some(Ok(n)) if n > 0 && line.trim() == "ready" => Ok(peer),
-            _ => {
-                peer.stop();
-                Err("the server did not start".to_owned())
-            }
-        }
-    }
-
-    /// Lets the shell go on to stop the server, and waits for it.
-    fn stop(mut self) {
-        drop(self.shell.stdin.take());
-        let _ = self.shell.wait();
     }
 }
 
