@@ -38,6 +38,10 @@ mkdir -p "$LOGS" "$PEERS"
 PASS=0 FAIL=0 SKIP=0                # steps
 CASE_PASS=0 CASE_FAIL=0 CASE_SKIP=0 # cases reported by the steps
 
+# peer_free_port, shared with the peer scripts.
+# shellcheck source=conformance/peers/common.sh
+. conformance/peers/common.sh
+
 # --- background processes -------------------------------------------------
 # Every server this script starts is recorded here and stopped by PID; the
 # EXIT trap stops whatever a failed step left behind.
@@ -69,9 +73,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # wait_port PORT PID: succeeds once something listens on PORT, fails after
 # 15 s or when PID dies. It reads /proc/net/tcp instead of connecting, because
@@ -250,7 +251,7 @@ CLIENT_TIMEOUT=180
 vs_our_server() {
     local name=$1 server_flags=$2 client_flags=$3 port pid rc
     shift 3
-    port=$(free_port)
+    port=$(peer_free_port)
     # shellcheck disable=SC2086 # flags are deliberately split into words
     start_bg "$LOGS/$name.server.log" "$WS_PEER" server --listen "127.0.0.1:$port" $server_flags
     pid=$BG_PID
@@ -272,7 +273,7 @@ vs_our_server() {
 vs_our_client() {
     local name=$1 client_flags=$2 port pid rc
     shift 2
-    port=$(free_port)
+    port=$(peer_free_port)
     start_bg "$LOGS/$name.server.log" "$@" --port "$port"
     pid=$BG_PID
     if wait_port "$port" "$pid"; then
@@ -295,7 +296,7 @@ vs_our_client() {
 chromium_run() {
     local name=$1 deflate=$2 flags="" port spid cpid profile rc
     [ "$deflate" = 1 ] || flags=--no-deflate
-    port=$(free_port)
+    port=$(peer_free_port)
     # The outer timeout covers a page that never connects at all.
     # shellcheck disable=SC2086
     start_bg "$LOGS/$name.server.log" timeout 90 "$WS_PEER" server --listen "127.0.0.1:$port" --verdict $flags
@@ -330,7 +331,7 @@ chromium_run() {
 # Autobahn's fuzzingserver, which checks the echoes and exits with its verdict.
 fuzzingserver_run() {
     local port pid rc mock_rc log=$LOGS/fuzzingserver-sequence.server.log
-    port=$(free_port)
+    port=$(peer_free_port)
     start_bg "$log" "$PYTHON" "$PEER_SCRIPTS/fuzzingserver_mock.py" --port "$port"
     pid=$BG_PID
     if ! wait_port "$port" "$pid"; then
@@ -381,7 +382,7 @@ amqp_pika_confirm_rate() {
 # 16 MiB bodies, confirms and direct reply-to (pika).
 amqp_broker_run() {
     local port pid rc=0 url dir pika=()
-    port=$(free_port)
+    port=$(peer_free_port)
     start_bg "$LOGS/amqp-broker-$1.server.log" "$AMQP_PEER" broker --listen "127.0.0.1:$port" \
         --user conformance:conformance-pw --vhost conformance
     pid=$BG_PID
@@ -473,7 +474,7 @@ xmpp_client() {
 # (XMPP_OURS_WS_PORT), s2s on 127.0.0.1:5269, where Prosody 0.12 always
 # dials, federating with Prosody's a.localhost.
 xmpp_server_start() {
-    XMPP_OURS_PORT=$(free_port) XMPP_OURS_WS_PORT=$(free_port)
+    XMPP_OURS_PORT=$(peer_free_port) XMPP_OURS_WS_PORT=$(peer_free_port)
     start_bg "$1" "$XMPP_PEER" server --listen "127.0.0.1:$XMPP_OURS_PORT" --domain b.localhost \
         --ws-listen "127.0.0.1:$XMPP_OURS_WS_PORT" \
         --user dave:pw-d --user erin:pw-e --s2s-listen 127.0.0.1:5269 --s2s-secret conformance-s2s \
@@ -485,7 +486,7 @@ xmpp_server_start() {
 # xmpp_prosody_start: Prosody (localhost and a.localhost) with users alice,
 # bob and carol; its s2s listener on a free port our server dials.
 xmpp_prosody_start() {
-    PROSODY_C2S=$(free_port) PROSODY_HTTP=$(free_port) PROSODY_S2S=$(free_port)
+    PROSODY_C2S=$(peer_free_port) PROSODY_HTTP=$(peer_free_port) PROSODY_S2S=$(peer_free_port)
     prosody_start "$PROSODY_C2S" "$PROSODY_HTTP" "$PROSODY_S2S" &&
         prosody_register alice localhost pw-a &&
         prosody_register bob localhost pw-b &&
@@ -494,7 +495,7 @@ xmpp_prosody_start() {
 
 xmpp_ejabberd_run() {
     local c2s http rc=0
-    c2s=$(free_port) http=$(free_port)
+    c2s=$(peer_free_port) http=$(peer_free_port)
     if ! { ejabberd_start "$c2s" "$http" && ejabberd_register alice localhost pw-a &&
         ejabberd_register bob localhost pw-b; }; then
         ejabberd_stop
@@ -594,7 +595,7 @@ fi
 if [ -n "$RABBITMQ_SKIP" ]; then
     for n in amqp-rabbitmq amqp-pika-confirm-rate; do skip "$n" "$RABBITMQ_SKIP"; done
 else
-    step rabbitmq-start rabbitmq_start "$(free_port)"
+    step rabbitmq-start rabbitmq_start "$(peer_free_port)"
     if [ "$STEP_OK" != 1 ]; then
         for n in amqp-rabbitmq amqp-pika-confirm-rate; do skip "$n" "RabbitMQ did not start, see $LOGS/rabbitmq-start.log"; done
     else

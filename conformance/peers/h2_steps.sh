@@ -38,10 +38,8 @@
 # The server's own summary line is printed when it is
 # stopped: `h2-peer server: C connections, R requests, 0 connection errors, ...`.
 
-# A free loopback TCP port.
-h2s_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=conformance/peers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Waits until 127.0.0.1:$1 accepts connections (5 s at most).
 h2s_wait_port() {
@@ -85,7 +83,7 @@ h2_steps_all() {
     head -c 300000 /dev/urandom >"$work/post.bin"
     want=$(sha256sum <"$work/docroot/large" | cut -d' ' -f1)
 
-    port=$(h2s_free_port)
+    port=$(peer_free_port)
     "$bin" server --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
     spid=$!
     if ! h2s_wait_port "$port"; then
@@ -120,7 +118,7 @@ h2_steps_all() {
     [ "$1" = 100000 ] && [ "$2" = 0 ]
     h2s_report "h2load -n 100000 -c 10 -m 100 h2-peer server" $? "$1 succeeded, $2 failed, $3 req/s"
 
-    nport=$(h2s_free_port)
+    nport=$(peer_free_port)
     # Two workers, as our server has a thread per connection on two cores.
     nghttpd --no-tls -n 2 -d "$work/docroot" "$nport" >"$work/nghttpd.log" 2>&1 &
     npid=$!
@@ -138,7 +136,7 @@ h2_steps_all() {
         h2s_report "nghttpd start" 1 "nghttpd did not listen on $nport"
     fi
 
-    xport=$(h2s_free_port)
+    xport=$(peer_free_port)
     nghttpx --conf=/dev/null -f"127.0.0.1,$xport;no-tls" -b"127.0.0.1,$port;;proto=h2" --workers=1 >"$work/nghttpx-ours.log" 2>&1 &
     xpid=$!
     if h2s_wait_port "$xport"; then
@@ -150,7 +148,7 @@ h2_steps_all() {
         h2s_report "nghttpx start" 1 "nghttpx did not listen on $xport"
     fi
 
-    yport=$(h2s_free_port)
+    yport=$(peer_free_port)
     nghttpx --conf=/dev/null -f"127.0.0.1,$yport;no-tls" -b"127.0.0.1,$nport;;proto=h2" --workers=1 >"$work/nghttpx-nghttpd.log" 2>&1 &
     ypid=$!
     if h2s_wait_port "$yport"; then

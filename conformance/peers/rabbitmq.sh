@@ -32,6 +32,9 @@
 # records its PID in $ROOT/target/peers/rabbitmq/epmd.pid; rabbitmq_stop (of
 # this or of a later run) stops that PID once no node is registered with it.
 
+# shellcheck source=conformance/peers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 RABBITMQ_SBIN=${RABBITMQ_SBIN:-/usr/lib/rabbitmq/bin}
 RABBITMQ_NODE=rabbit-conformance@localhost
 RABBITMQ_VHOST=conformance
@@ -76,10 +79,6 @@ rabbitmq_install() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server >>"$log" 2>&1 || return 1
     fi
     _rabbitmq_installed
-}
-
-_rabbitmq_free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 rabbitmq_ctl() {
@@ -187,7 +186,7 @@ rabbitmq_start() {
     rm -rf "$dir"
     mkdir -p "$dir/home" "$dir/mnesia" "$dir/log" || return 1
     RABBITMQ_NODE_DIR=$dir
-    dist=$(_rabbitmq_free_port) || return 1
+    dist=$(peer_free_port) || return 1
 
     cat >"$dir/rabbitmq.conf" <<EOF
 # Written by conformance/peers/rabbitmq.sh: loopback only.

@@ -89,6 +89,9 @@
 #   epmd, and ejabberd keeps working.
 # - ejabberd 23.01 without certfiles logs a warning and offers no STARTTLS.
 
+# shellcheck source=conformance/peers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 XMPP_PEERS_DIR=${ROOT:-$PWD}/target/peers
 PROSODY_DIR=$XMPP_PEERS_DIR/prosody
 EJABBERD_DIR=$XMPP_PEERS_DIR/ejabberd
@@ -125,10 +128,6 @@ _xmpp_apt() {
     APT_UPDATED=1
     apt-get update >>"$log" 2>&1 &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$log" 2>&1
-}
-
-_xmpp_free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # _xmpp_listening PORT: something listens on 127.0.0.1:PORT or 0.0.0.0:PORT.
@@ -356,7 +355,7 @@ ejabberd_start() {
     done
     rm -rf "$EJABBERD_DIR"
     mkdir -p "$EJABBERD_DIR/spool" "$EJABBERD_DIR/log" "$EJABBERD_DIR/modules.d" || return 1
-    dist=$(_xmpp_free_port) || return 1
+    dist=$(peer_free_port) || return 1
     cookie=conformance$RANDOM$RANDOM
     if [ -n "$http" ]; then
         http_listener="
