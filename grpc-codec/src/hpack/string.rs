@@ -1,6 +1,6 @@
 //! String literals, RFC 7541 §5.2.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use super::{Error, huffman, integer};
 
@@ -33,24 +33,36 @@ pub(crate) fn encode(dst: &mut BytesMut, s: &[u8]) {
         return encode_long(dst, s);
     }
     // Short: the length takes one octet either way, so code in one pass
-    // behind a placeholder, and fall back to the raw octets as soon as
-    // that is not shorter.
+    // into room for the raw octets, and fall back to them as soon as the
+    // code is not shorter.
     let start = dst.len();
-    dst.reserve(1 + s.len());
-    dst.put_u8(len);
-    match huffman::encode_within(s, s.len(), dst) {
+    dst.resize(start + 1 + s.len() + huffman::SLACK_OUT, 0);
+    let Some((head, out)) = dst.get_mut(start..).and_then(<[u8]>::split_first_mut) else {
+        return;
+    };
+    let n = match huffman::encode_slice(s, out) {
         // `n < s.len() < 0x7f`.
         #[allow(clippy::cast_possible_truncation)]
-        Some(n) => {
-            if let Some(b) = dst.get_mut(start) {
-                *b = 0x80 | n as u8;
+        Some(n) if n < s.len() => {
+            *head = 0x80 | n as u8;
+            n
+        }
+        _ => {
+            *head = len;
+            if let Some(raw) = out.get_mut(..s.len()) {
+                raw.copy_from_slice(s);
             }
+            s.len()
         }
-        None => {
-            dst.truncate(start + 1);
-            dst.extend_from_slice(s);
-        }
-    }
+    };
+    dst.truncate(start + 1 + n);
+}
+
+/// Appends `s` as a string literal, raw octets.
+#[inline]
+pub(crate) fn encode_raw(dst: &mut BytesMut, s: &[u8]) {
+    integer::encode(dst, 0, 7, s.len());
+    dst.extend_from_slice(s);
 }
 
 /// [`encode`] for strings whose length may take more than one octet:
@@ -62,8 +74,7 @@ fn encode_long(dst: &mut BytesMut, s: &[u8]) {
         integer::encode(dst, 0x80, 7, coded);
         huffman::encode(s, dst);
     } else {
-        integer::encode(dst, 0, 7, s.len());
-        dst.extend_from_slice(s);
+        encode_raw(dst, s);
     }
 }
 
