@@ -11,8 +11,9 @@
 //!   given, so the copy into one is part of its cost).
 //! * `hpack_encode`: the header lists of the 32 stories (one encoder per
 //!   story), throughput in plain bytes (name + value). `hpack` and
-//!   `loona-hpack` never Huffman-code; `httlib-hpack` is asked for its best
-//!   representation, indexing and Huffman.
+//!   `loona-hpack` never Huffman-code: `ours-raw` is ours told not to
+//!   either (`Huffman::Never`), the same class of output; `httlib-hpack` is
+//!   asked for its best representation, indexing and Huffman, like `ours`.
 //! * `huffman_decode`: every header value of the stories, Huffman-coded,
 //!   decoded alone: ours, `hpack`'s and `httlib-huffman` (at its fastest, 5
 //!   bits per step).
@@ -27,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use grpc_codec::hpack::{Decoder, Encoder, Header, Limits, huffman};
+use grpc_codec::hpack::{Decoder, Encoder, Header, Huffman, Limits, huffman};
 use serde_json::Value;
 
 struct Case {
@@ -201,10 +202,11 @@ fn decode_httlib(stories: &[Story]) -> usize {
     n
 }
 
-fn encode_ours(stories: &[Story], dst: &mut BytesMut) -> usize {
+fn encode_ours(stories: &[Story], huffman: Huffman, dst: &mut BytesMut) -> usize {
     let mut total = 0;
     for story in stories {
         let mut e = Encoder::new();
+        e.set_huffman(huffman);
         for case in story {
             dst.clear();
             e.encode(&case.headers, dst);
@@ -305,7 +307,14 @@ fn hpack_benches(c: &mut Criterion) {
     let mut v = Vec::new();
     for (name, size) in [
         ("nghttp2 (recorded)", nghttp2_size),
-        ("ours", encode_ours(&encode_set, &mut bm)),
+        (
+            "ours",
+            encode_ours(&encode_set, Huffman::WhenShorter, &mut bm),
+        ),
+        (
+            "ours-raw",
+            encode_ours(&encode_set, Huffman::Never, &mut bm),
+        ),
         ("hpack", encode_hpack(&encode_set, &mut v)),
         ("loona-hpack", encode_loona(&encode_set, &mut v)),
         ("httlib-hpack", encode_httlib(&encode_set, &mut v)),
@@ -332,7 +341,12 @@ fn hpack_benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("hpack_encode");
     g.throughput(Throughput::Bytes(plain as u64));
-    g.bench_function("ours", |b| b.iter(|| encode_ours(&encode_set, &mut bm)));
+    g.bench_function("ours", |b| {
+        b.iter(|| encode_ours(&encode_set, Huffman::WhenShorter, &mut bm));
+    });
+    g.bench_function("ours-raw", |b| {
+        b.iter(|| encode_ours(&encode_set, Huffman::Never, &mut bm));
+    });
     g.bench_function("hpack", |b| b.iter(|| encode_hpack(&encode_set, &mut v)));
     g.bench_function("loona-hpack", |b| {
         b.iter(|| encode_loona(&encode_set, &mut v))

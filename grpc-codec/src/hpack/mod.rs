@@ -47,7 +47,7 @@ mod table;
 mod tests;
 
 pub use decoder::Decoder;
-pub use encoder::Encoder;
+pub use encoder::{Encoder, Huffman};
 
 /// The initial dynamic table size of both sides of a connection, the
 /// default of SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2).
