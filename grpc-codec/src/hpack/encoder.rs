@@ -2,12 +2,11 @@
 
 use bytes::BytesMut;
 
-use super::table::static_field;
 use super::{DEFAULT_TABLE_SIZE, Header, entry_size, integer, string};
 
 mod index;
 
-use index::{NAME_SEED, Table, hash, static_name};
+use index::{NAME_SEED, Table, hash, static_field, static_name};
 
 /// Encodes header blocks for one peer's decoder.
 ///

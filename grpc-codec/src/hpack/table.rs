@@ -85,18 +85,6 @@ pub(crate) fn static_entry(index: usize) -> Option<(Bytes, Bytes)> {
     ))
 }
 
-/// The static row holding exactly this field, among `rows` (the first
-/// index and count of the rows with its name).
-#[inline]
-pub(crate) fn static_field(rows: (usize, usize), value: &[u8]) -> Option<usize> {
-    let (first, count) = rows;
-    let candidates = STATIC.get(first - 1..first - 1 + count)?;
-    candidates
-        .iter()
-        .position(|(_, v)| v.as_bytes() == value)
-        .map(|k| first + k)
-}
-
 /// Copies strings into shared chunks, so a table entry costs no allocation
 /// of its own and holds no reference to the block it came from: what the
 /// table keeps alive stays near its own size.
@@ -245,8 +233,6 @@ mod tests {
             let (n, v) = static_entry(i + 1).unwrap();
             assert_eq!((&n[..], &v[..]), (name.as_bytes(), value.as_bytes()));
         }
-        assert_eq!(static_field((8, 7), b"404"), Some(13));
-        assert_eq!(static_field((8, 7), b"201"), None);
         assert!(static_entry(0).is_none());
         assert!(static_entry(62).is_none());
     }

@@ -2,16 +2,19 @@
 //! table with hash indices from names and from whole fields to its
 //! entries.
 
-use std::collections::VecDeque;
-
-use super::super::entry_size;
 use super::super::table::{STATIC, STATIC_LEN};
+use super::super::{DEFAULT_TABLE_SIZE, entry_size};
 
 /// A fast 64-bit hash, after wyhash: 16 octets per 64x64->128-bit
-/// multiply, short strings read in at most two overlapping loads. Not
-/// DoS-resistant, and need not be: a collision only lengthens a chain
-/// walk, never changes the output, since every hit is compared byte for
-/// byte.
+/// multiply, short strings read in at most two overlapping loads.
+///
+/// Strings longer than 32 octets are sampled: their length and first,
+/// middle and last 16 octets, so no string costs more than three
+/// multiplies (header values that differ only elsewhere, at equal length,
+/// are rare). Neither that nor the lack of DoS resistance matters beyond
+/// speed: a collision only lengthens a chain walk, never changes the
+/// output, since every hit is compared byte for byte, and the table holds
+/// at most `capacity / 32` entries.
 #[inline]
 pub(super) const fn hash(seed: u64, s: &[u8]) -> u64 {
     const P0: u64 = 0xa076_1d64_78bd_642f;
@@ -34,10 +37,9 @@ pub(super) const fn hash(seed: u64, s: &[u8]) -> u64 {
             (0, 0)
         }
     } else {
-        let mut i = 0;
-        while i + 16 < len {
-            h = mum(read8(s, i) ^ P1, read8(s, i + 8) ^ h);
-            i += 16;
+        h = mum(read8(s, 0) ^ P1, read8(s, 8) ^ h);
+        if len > 32 {
+            h = mum(read8(s, len / 2 - 8) ^ P1, read8(s, len / 2) ^ h);
         }
         (read8(s, len - 16), read8(s, len - 8))
     };
@@ -147,9 +149,25 @@ pub(super) fn static_name(name: &[u8], h: u64) -> Option<(usize, usize)> {
     same(name, static_name.as_bytes()).then_some((first, usize::from(count)))
 }
 
+/// The static row holding exactly this field, among `rows` (from
+/// [`static_name`]).
+#[inline]
+pub(super) fn static_field(rows: (usize, usize), value: &[u8]) -> Option<usize> {
+    let (first, count) = rows;
+    let candidates = STATIC.get(first - 1..first - 1 + count)?;
+    if let [(_, only)] = candidates {
+        // Most names have one row, most of those an empty value.
+        return same(only.as_bytes(), value).then_some(first);
+    }
+    candidates
+        .iter()
+        .position(|(_, v)| same(v.as_bytes(), value))
+        .map(|k| first + k)
+}
+
 /// One entry: where its name and value sit in the table's log, the low
 /// halves of their hashes, and the next older entry in the same buckets.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     /// Offset of the name in the log (counted from its start, ever).
     at: usize,
@@ -165,23 +183,28 @@ struct Entry {
 /// The encoder's dynamic table (RFC 7541 §2.3.2, §4), with hash indices
 /// from names and from whole fields to the entries holding them.
 ///
-/// Names and values are appended to one log; evicted octets are dropped
-/// from its front only once the buffer is full, so an insert costs no
-/// allocation and no reference count.
+/// Entries get ids counting insertions (wrapping) and sit in a ring at
+/// their id modulo its length, so a link resolves with a mask; entry `k`
+/// from the newest has id `inserted - 1 - k`. Names and values are
+/// appended to one log; evicted octets are dropped from its front only
+/// once the buffer is full, so an insert costs no allocation and no
+/// reference count.
 ///
-/// Entries get ids counting insertions (wrapping); entry `k` from the
-/// newest has id `inserted - 1 - k`. Each index is an array of buckets,
-/// each the head of a chain through the entries, newest first. Eviction
-/// takes the oldest entry, which is always at the end of its chains, so
-/// chains are never edited: a walk stops at the first evicted id.
+/// Each index is an array of buckets, each the head of a chain through
+/// the entries, newest first. Eviction takes the oldest entry, which is
+/// always at the end of its chains, so chains are never edited: a walk
+/// stops at the first evicted id.
 #[derive(Debug)]
 pub(super) struct Table {
-    entries: VecDeque<Entry>,
+    /// A power of two long, at least `len`.
+    ring: Vec<Entry>,
+    /// Live entries.
+    len: usize,
+    inserted: u32,
     /// Names and values, back to back, oldest first.
     log: Vec<u8>,
     /// Log offset of `log[0]`.
     base: usize,
-    inserted: u32,
     /// Sum of the entries' sizes (RFC 7541 §4.1).
     pub(super) size: usize,
     /// The size the decoder has been told.
@@ -193,13 +216,18 @@ pub(super) struct Table {
     fields: Vec<u32>,
 }
 
+/// Ring slots to start with: what a 4096-octet table of typical fields
+/// (about 60 octets each) holds, so most connections never grow it.
+const RING_START: usize = 64;
+
 impl Table {
     pub(super) fn new(capacity: usize) -> Self {
         let mut t = Self {
-            entries: VecDeque::new(),
-            log: Vec::new(),
-            base: 0,
+            ring: vec![Entry::default(); RING_START],
+            len: 0,
             inserted: 0,
+            log: Vec::with_capacity(capacity.min(DEFAULT_TABLE_SIZE)),
+            base: 0,
             size: 0,
             capacity,
             target: capacity,
@@ -210,21 +238,34 @@ impl Table {
         t
     }
 
-    /// The entries' names and values, newest first.
-    pub(super) fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.entries.iter().map(|e| self.split(e))
+    /// The id of the entry `k` from the newest.
+    #[inline(always)]
+    // Ids wrap: only the low 32 bits of `k` matter, and it is below the
+    // ring's length anyway.
+    #[allow(clippy::cast_possible_truncation)]
+    fn id(&self, k: usize) -> u32 {
+        self.inserted.wrapping_sub(1).wrapping_sub(k as u32)
     }
 
-    #[inline]
+    /// The entry `k` from the newest (not checked against `len`).
+    #[inline(always)]
+    fn nth(&self, k: usize) -> Option<&Entry> {
+        self.ring.get(self.id(k) as usize & (self.ring.len() - 1))
+    }
+
+    /// The entries' names and values, newest first.
+    pub(super) fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        (0..self.len).filter_map(|k| self.nth(k).map(|e| self.split(e)))
+    }
+
+    #[inline(always)]
     fn split(&self, e: &Entry) -> (&[u8], &[u8]) {
-        let start = e.at - self.base;
-        let name = self.log.get(start..start + e.name_len).unwrap_or_default();
-        let value_start = start + e.name_len;
-        let value = self
-            .log
-            .get(value_start..value_start + e.value_len)
-            .unwrap_or_default();
-        (name, value)
+        let start = e.at.wrapping_sub(self.base);
+        self.log
+            .get(start..)
+            .and_then(|s| s.get(..e.name_len + e.value_len))
+            .and_then(|s| s.split_at_checked(e.name_len))
+            .unwrap_or_default()
     }
 
     /// Sizes the indices for the most entries `capacity` can hold (two
@@ -234,12 +275,13 @@ impl Table {
         let buckets = (max_entries * 2).next_power_of_two().clamp(16, 1 << 16);
         self.names = vec![0; buckets];
         self.fields = vec![0; buckets];
-        let live = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        let mut id = self.inserted.wrapping_sub(live);
-        for e in self.entries.iter_mut().rev() {
-            e.next_name = link(&mut self.names, e.name_hash, id);
-            e.next_field = link(&mut self.fields, e.field_hash, id);
-            id = id.wrapping_add(1);
+        for k in (0..self.len).rev() {
+            let id = self.id(k);
+            let slot = id as usize & (self.ring.len() - 1);
+            if let Some(e) = self.ring.get_mut(slot) {
+                e.next_name = link(&mut self.names, e.name_hash, id);
+                e.next_field = link(&mut self.fields, e.field_hash, id);
+            }
         }
     }
 
@@ -252,32 +294,54 @@ impl Table {
         }
     }
 
-    /// The entry a link points at, if still live: its offset from the
+    /// The entry a link points at, if still live, and its offset from the
     /// newest.
-    #[inline]
+    #[inline(always)]
     fn resolve(&self, link: u32) -> Option<(usize, &Entry)> {
         let id = link.checked_sub(1)?;
         let k = self.inserted.wrapping_sub(1).wrapping_sub(id) as usize;
-        Some((k, self.entries.get(k)?))
+        if k >= self.len {
+            return None;
+        }
+        Some((k, self.ring.get(id as usize & (self.ring.len() - 1))?))
     }
 
     /// The index (RFC 7541 §2.3.3) of an entry holding exactly this field.
+    ///
+    /// Chains are short (two buckets per entry the table can hold), so
+    /// the first probe is inline and the walk on is out of line.
     #[inline]
     pub(super) fn find_field(&self, field_hash: u64, name: &[u8], value: &[u8]) -> Option<usize> {
         let check = low(field_hash);
-        let mut next = head(&self.fields, check);
+        let (k, e) = self.resolve(head(&self.fields, check))?;
+        if self.holds(e, check, name, value) {
+            return Some(k + STATIC_LEN + 1);
+        }
+        self.find_field_on(e.next_field, check, name, value)
+    }
+
+    #[inline(never)]
+    fn find_field_on(&self, mut next: u32, check: u32, name: &[u8], value: &[u8]) -> Option<usize> {
         // Links only point at older entries; the bound is belt and braces.
-        for _ in 0..self.entries.len() {
+        for _ in 0..self.len {
             let (k, e) = self.resolve(next)?;
-            if e.field_hash == check {
-                let (n, v) = self.split(e);
-                if same(v, value) && same(n, name) {
-                    return Some(k + STATIC_LEN + 1);
-                }
+            if self.holds(e, check, name, value) {
+                return Some(k + STATIC_LEN + 1);
             }
             next = e.next_field;
         }
         None
+    }
+
+    /// Whether `e` holds exactly this field (whose hash's low half is
+    /// `check`).
+    #[inline(always)]
+    fn holds(&self, e: &Entry, check: u32, name: &[u8], value: &[u8]) -> bool {
+        if e.field_hash != check || e.name_len != name.len() || e.value_len != value.len() {
+            return false;
+        }
+        let (n, v) = self.split(e);
+        same(v, value) && same(n, name)
     }
 
     /// The index of the newest entry named `name`.
@@ -285,9 +349,9 @@ impl Table {
     pub(super) fn find_name(&self, name_hash: u64, name: &[u8]) -> Option<usize> {
         let check = low(name_hash);
         let mut next = head(&self.names, check);
-        for _ in 0..self.entries.len() {
+        for _ in 0..self.len {
             let (k, e) = self.resolve(next)?;
-            if e.name_hash == check && same(self.split(e).0, name) {
+            if e.name_hash == check && e.name_len == name.len() && same(self.split(e).0, name) {
                 return Some(k + STATIC_LEN + 1);
             }
             next = e.next_name;
@@ -298,6 +362,7 @@ impl Table {
     /// Adds a field, evicting the oldest entries to make room; a field
     /// larger than the whole table empties it and is not added (RFC 7541
     /// §4.4).
+    #[inline]
     pub(super) fn insert(&mut self, name: &[u8], value: &[u8], name_hash: u64, field_hash: u64) {
         let size = entry_size(name.len(), value.len());
         if size > self.capacity {
@@ -305,6 +370,9 @@ impl Table {
             return;
         }
         self.evict_to(self.capacity - size);
+        if self.len == self.ring.len() {
+            self.grow_ring();
+        }
         self.make_room(name.len() + value.len());
         let id = self.inserted;
         self.inserted = id.wrapping_add(1);
@@ -320,8 +388,26 @@ impl Table {
         };
         self.log.extend_from_slice(name);
         self.log.extend_from_slice(value);
-        self.entries.push_front(entry);
+        let slot = id as usize & (self.ring.len() - 1);
+        if let Some(e) = self.ring.get_mut(slot) {
+            *e = entry;
+        }
+        self.len += 1;
         self.size += size;
+    }
+
+    /// Doubles the ring, each live entry moving to its id's new slot.
+    #[cold]
+    fn grow_ring(&mut self) {
+        let mut ring = vec![Entry::default(); self.ring.len() * 2];
+        let mask = ring.len() - 1;
+        for k in 0..self.len {
+            let id = self.id(k);
+            if let (Some(&e), Some(slot)) = (self.nth(k), ring.get_mut(id as usize & mask)) {
+                *slot = e;
+            }
+        }
+        self.ring = ring;
     }
 
     /// Room for `n` more octets in the log: once it is full, drop what
@@ -332,23 +418,25 @@ impl Table {
         if self.log.len() + n <= self.log.capacity() {
             return;
         }
-        let dead = self
-            .entries
-            .back()
-            .map_or(self.log.len(), |oldest| oldest.at - self.base);
+        let dead = match self.len.checked_sub(1).and_then(|k| self.nth(k)) {
+            Some(oldest) => oldest.at - self.base,
+            None => self.log.len(),
+        };
         self.log.drain(..dead);
         self.base += dead;
         let want = (self.log.len() + n) * 2;
         self.log.reserve(want.saturating_sub(self.log.len()));
     }
 
+    #[inline]
     fn evict_to(&mut self, target: usize) {
         while self.size > target {
-            let Some(e) = self.entries.pop_back() else {
+            let Some(oldest) = self.len.checked_sub(1).and_then(|k| self.nth(k)) else {
                 self.size = 0;
                 return;
             };
-            self.size -= entry_size(e.name_len, e.value_len);
+            self.size -= entry_size(oldest.name_len, oldest.value_len);
+            self.len -= 1;
         }
     }
 }
@@ -383,7 +471,6 @@ fn link(buckets: &mut [u32], h: u32, id: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::table::static_field;
     use super::*;
 
     fn lookup(name: &[u8]) -> Option<(usize, usize)> {
@@ -398,6 +485,9 @@ mod tests {
             assert_eq!(static_field(rows, value.as_bytes()), Some(i + 1));
         }
         assert_eq!(lookup(b":status"), Some((8, 7)));
+        assert_eq!(static_field((8, 7), b"404"), Some(13));
+        assert_eq!(static_field((8, 7), b"201"), None);
+        assert_eq!(static_field((16, 1), b"gzip"), None);
         assert_eq!(lookup(b":method"), Some((2, 2)));
         for other in [&b"x-custom"[..], b"", b":statu", b":statuss", b"Host"] {
             assert!(lookup(other).is_none());
@@ -436,5 +526,41 @@ mod tests {
         assert!(t.log.capacity() <= 2 * 4096, "{}", t.log.capacity());
         let (n, v) = t.entries().next().unwrap();
         assert_eq!((n, v), (&b"x-n"[..], &b"9999"[..]));
+    }
+
+    #[test]
+    fn ring_grows_and_shrinks_with_the_table() {
+        let mut t = Table::new(65536);
+        let field = |i: u32| (format!("n{}", i % 7), i.to_string());
+        let hashes = |n: &str, v: &str| {
+            let nh = hash(NAME_SEED, n.as_bytes());
+            (nh, hash(nh, v.as_bytes()))
+        };
+        for i in 0..1000 {
+            let (n, v) = field(i);
+            let (nh, fh) = hashes(&n, &v);
+            t.insert(n.as_bytes(), v.as_bytes(), nh, fh);
+        }
+        assert_eq!(t.len, 1000);
+        assert!(t.ring.len() >= 1000);
+        for (k, i) in (0..1000).rev().enumerate() {
+            let (n, v) = field(i);
+            let (_, fh) = hashes(&n, &v);
+            assert_eq!(t.find_field(fh, n.as_bytes(), v.as_bytes()), Some(k + 62));
+        }
+        t.set_capacity(4096);
+        let live = t.entries().count();
+        assert!(live < 1000 && t.size <= 4096);
+        assert_eq!(t.entries().next(), Some((&b"n5"[..], &b"999"[..])));
+        let (n, v) = field(0);
+        assert_eq!(
+            t.find_field(hashes(&n, &v).1, n.as_bytes(), v.as_bytes()),
+            None
+        );
+        assert_eq!(
+            t.find_name(hash(NAME_SEED, b"n5"), b"n5"),
+            Some(62),
+            "newest entry of that name"
+        );
     }
 }
