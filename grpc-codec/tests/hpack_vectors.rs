@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
-use grpc_codec::hpack::{Decoder, Encoder, Header, Limits};
+use grpc_codec::hpack::{Decoder, Encoder, Header, Huffman, Limits};
 use serde_json::Value;
 
 const STORIES: [&str; 4] = [
@@ -151,8 +151,9 @@ fn every_story_decodes() {
 
 /// Our encoding of one story's header lists, checked by decoding it back;
 /// returns its size.
-fn reencode(path: &Path, cases: &[Case]) -> usize {
+fn reencode(path: &Path, cases: &[Case], huffman: Huffman) -> usize {
     let mut e = Encoder::new();
+    e.set_huffman(huffman);
     let mut d = Decoder::new(4096, limits());
     let mut total = 0;
     for (i, case) in cases.iter().enumerate() {
@@ -194,7 +195,7 @@ fn every_story_reencodes_smaller_than_nghttp2() {
                 .flat_map(|c| &c.headers)
                 .map(|h| h.name.len() + h.value.len())
                 .sum::<usize>();
-            ours += reencode(&path, &cases);
+            ours += reencode(&path, &cases, Huffman::WhenShorter);
         }
         println!(
             "{name:>26}: theirs {theirs:>7} B, ours {ours:>7} B ({:.3}x theirs, {:.3}x plain {plain_size})",
@@ -204,5 +205,29 @@ fn every_story_reencodes_smaller_than_nghttp2() {
         if name.starts_with("nghttp2") {
             assert!(ours <= theirs, "{name}: ours {ours} > nghttp2's {theirs}");
         }
+    }
+}
+
+/// Never Huffman-coded, every story still decodes back, and indexing alone
+/// keeps it well under the plain size.
+#[test]
+fn every_story_reencodes_raw() {
+    for name in STORIES {
+        let (mut raw, mut coded, mut plain_size) = (0, 0, 0);
+        for (path, cases) in stories(name) {
+            plain_size += cases
+                .iter()
+                .flat_map(|c| &c.headers)
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>();
+            raw += reencode(&path, &cases, Huffman::Never);
+            coded += reencode(&path, &cases, Huffman::WhenShorter);
+        }
+        println!(
+            "{name:>26}: raw {raw:>7} B ({:.3}x plain, {:.3}x Huffman-coded)",
+            raw as f64 / plain_size as f64,
+            raw as f64 / coded as f64
+        );
+        assert!(coded < raw && raw < plain_size / 2, "{name}");
     }
 }

@@ -45,8 +45,8 @@ pub struct Encoder {
 ///
 /// Huffman coding makes typical header text about a fifth shorter (the
 /// hpack-test-case stories: 0.31 of their plain size coded this way with
-/// indexing, against 0.38 raw) and costs CPU on both ends: a few
-/// nanoseconds per octet here, and the peer's decoder must undo it. The
+/// indexing, against 0.39 raw) and costs CPU on both ends: about a
+/// nanosecond per octet here, and the peer's decoder must undo it. The
 /// dynamic table's savings do not depend on it. On a fast LAN, or in a
 /// proxy where headers are re-encoded per hop, `Never` can be the better
 /// trade; over the internet, where header bytes delay the first

@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Decoder, Encoder, Header, Limits};
+use super::{Decoder, Encoder, Header, Huffman, Limits};
 
 /// Table sizes the first input octet picks from.
 const TABLE_SIZES: [usize; 4] = [4096, 256, 0, 65536];
@@ -12,7 +12,8 @@ const TABLE_SIZES: [usize; 4] = [4096, 256, 0, 65536];
 /// under small limits.
 ///
 /// `data` is one configuration octet (its low 2 bits pick the table size
-/// from 4096, 256, 0 and 65536), then blocks, each preceded by its length
+/// from 4096, 256, 0 and 65536; bit 2 makes the re-encoding encoder never
+/// Huffman-code, [`Huffman::Never`]), then blocks, each preceded by its length
 /// as 2 octets big-endian (a short last block takes what is left).
 ///
 /// Each block is decoded with [`Decoder::decode`] and, by a twin decoder,
@@ -42,6 +43,9 @@ pub fn hpack_decode(data: &[u8]) {
     let mut twin = Decoder::new(table_size, limits);
     let mut encoder = Encoder::new();
     encoder.set_max_table_size(table_size);
+    if config & 4 != 0 {
+        encoder.set_huffman(Huffman::Never);
+    }
     let mut check = Decoder::new(table_size, Limits::default());
     while !rest.is_empty() {
         let len = match rest.split_first_chunk::<2>() {

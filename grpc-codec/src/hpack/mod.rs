@@ -4,7 +4,7 @@
 //!   size updates and the [`Limits`] a peer cannot exceed.
 //! * [`Encoder`]: [`Header`]s to header blocks, choosing per field between
 //!   the tables, incremental indexing and never-indexed literals, and
-//!   Huffman coding only when it is shorter.
+//!   Huffman coding only when it is shorter (or never: [`Huffman`]).
 //! * [`huffman`]: the Huffman code alone.
 //!
 //! Both sides work on whole header blocks: the frame layer joins a HEADERS

@@ -269,6 +269,29 @@ fn encoder_matches_rfc_where_policy_agrees() {
 }
 
 #[test]
+fn raw_encoder_matches_rfc_c3() {
+    // C.3: the same requests, never Huffman-coded.
+    let mut e = Encoder::new();
+    e.set_huffman(Huffman::Never);
+    assert_eq!(e.huffman(), Huffman::Never);
+    let mut out = Vec::new();
+    for r in requests() {
+        let mut b = BytesMut::new();
+        e.encode(&r, &mut b);
+        out.push(b.freeze());
+    }
+    assert_eq!(
+        out[0],
+        unhex("8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d")
+    );
+    assert_eq!(out[1], unhex("8286 84be 5808 6e6f 2d63 6163 6865"));
+    assert_eq!(
+        out[2],
+        unhex("8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65")
+    );
+}
+
+#[test]
 fn encoder_cap_below_default_is_signaled_first() {
     let mut e = Encoder::with_cap(100);
     let mut b = BytesMut::new();
@@ -551,6 +574,10 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(op, 1..24)
 }
 
+fn huffman() -> impl Strategy<Value = Huffman> {
+    prop_oneof![Just(Huffman::WhenShorter), Just(Huffman::Never)]
+}
+
 /// The fields as the encoder sends them: some never indexed by policy.
 fn as_sent(fields: &[Header]) -> Vec<Header> {
     fields
@@ -575,8 +602,9 @@ proptest! {
     /// Encoder then decoder gives the fields back, flags included, with
     /// both tables equal after every block, across table size changes.
     #[test]
-    fn encode_decode_round_trip(ops in ops()) {
+    fn encode_decode_round_trip(ops in ops(), huffman in huffman()) {
         let mut e = Encoder::new();
+        e.set_huffman(huffman);
         let mut d = Decoder::new(DEFAULT_TABLE_SIZE, Limits::default());
         let mut block = BytesMut::new();
         for op in ops {
@@ -598,9 +626,10 @@ proptest! {
     /// A list sent as one block or split across several decodes to the
     /// same fields and leaves the same table.
     #[test]
-    fn split_into_blocks(fields in prop::collection::vec(header(), 0..40), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..5)) {
+    fn split_into_blocks(fields in prop::collection::vec(header(), 0..40), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..5), huffman in huffman()) {
         let mut whole = BytesMut::new();
         let mut e1 = Encoder::new();
+        e1.set_huffman(huffman);
         e1.encode(&fields, &mut whole);
         let mut d1 = Decoder::default();
         let fields = as_sent(&fields);
@@ -611,6 +640,7 @@ proptest! {
         at.push(fields.len());
         at.sort_unstable();
         let mut e2 = Encoder::new();
+        e2.set_huffman(huffman);
         let mut d2 = Decoder::default();
         let mut got = Vec::new();
         for w in at.windows(2) {
