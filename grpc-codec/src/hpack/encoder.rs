@@ -220,7 +220,7 @@ impl Encoder {
 
     /// A literal field: name index (0 for a literal name) with the given
     /// representation bits and prefix, then the strings.
-    #[inline]
+    #[inline(always)]
     fn literal(
         &self,
         dst: &mut BytesMut,
