@@ -458,7 +458,7 @@ pub(crate) fn encode_slice(src: &[u8], out: &mut [u8]) -> Option<usize> {
         let n2 = n1 + u32::from(lb);
         let n3 = n2 + u32::from(lc);
         let n4 = n3 + u32::from(ld);
-        if n4 <= 64 {
+        if n4 < 64 {
             w.acc |= ca >> w.nbits | cb >> n1 | cc >> n2 | cd >> n3;
             w.nbits = n4;
             w.flush(out)?;
@@ -499,16 +499,16 @@ impl Writer {
         self.flush(out)
     }
 
-    /// Stores the word and keeps the partial octet.
+    /// Stores the word and keeps the partial octet (`nbits` is below 64).
     #[inline(always)]
     fn flush(&mut self, out: &mut [u8]) -> Option<()> {
-        out.get_mut(self.pos..self.pos + 8)?
-            .copy_from_slice(&self.acc.to_be_bytes());
-        let whole = self.nbits / 8;
-        self.pos += whole as usize;
-        // A whole word leaves the accumulator empty.
-        self.acc = self.acc.checked_shl(whole * 8).unwrap_or(0);
-        self.nbits %= 8;
+        let word = out
+            .get_mut(self.pos..)
+            .and_then(<[u8]>::first_chunk_mut::<8>)?;
+        *word = self.acc.to_be_bytes();
+        self.pos += (self.nbits / 8) as usize;
+        self.acc <<= self.nbits & !7;
+        self.nbits &= 7;
         Some(())
     }
 }
