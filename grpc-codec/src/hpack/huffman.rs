@@ -9,7 +9,7 @@
 //! KiB table, out of L1) lose again. Codes longer than 14 bits (rare
 //! octets, EOS) fall back to a canonical-code search. Encoding packs four
 //! codes at a time into a 64-bit accumulator and stores the whole word,
-//! with no branch on the bit count (see [`encode_slice`]).
+//! with no branch on the bit count.
 
 use bytes::BytesMut;
 
