@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::list::{self, HeaderList};
 use super::table::{Arena, DynamicTable, STATIC, STATIC_LEN, static_entry};
 use super::{DEFAULT_TABLE_SIZE, Error, Header, Limits, entry_size, huffman, integer, string};
 
@@ -44,6 +45,19 @@ fn field_ref(table: &DynamicTable, index: usize) -> Result<(&[u8], &[u8]), Error
         .get(index - STATIC_LEN - 1)
         .map(|(n, v)| (&n[..], &v[..]))
         .ok_or(Error::InvalidIndex(index))
+}
+
+/// Appends the string literal at the front of `rest` to `out`; returns
+/// what follows it.
+#[inline]
+fn list_string<'a>(out: &mut HeaderList, rest: &'a [u8], limit: usize) -> Result<&'a [u8], Error> {
+    let (huffman, s, rest) = string::split(rest, limit)?;
+    if huffman {
+        out.append_huffman(s, limit)?;
+    } else {
+        out.append(s);
+    }
+    Ok(rest)
 }
 
 /// A string literal's octets: `s` itself, or `s` Huffman-decoded into
@@ -272,6 +286,78 @@ impl Decoder {
                 if list_size <= limit {
                     emit(name, value, first & 0x10 != 0);
                 }
+            }
+        }
+        if list_size > limit {
+            return Err(Error::HeaderListTooLarge {
+                size: list_size,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Decodes one whole header block into `out`, replacing what it held
+    /// (its allocations are kept): the owned form of
+    /// [`Decoder::decode_borrowed`], with every name and value copied or
+    /// Huffman-decoded (RFC 7541 §5.2) once, into the list's one buffer.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::decode`]: `out` holds the fields decoded before the
+    /// error; for [`Error::HeaderListTooLarge`] those within the limit.
+    /// The list's 4 GiB bound counts as a limit too.
+    pub fn decode_list(&mut self, block: &[u8], out: &mut HeaderList) -> Result<(), Error> {
+        out.clear();
+        let mut rest = self.block_start(block)?;
+        let limit = self.limits.max_header_list_size.min(list::MAX_BYTES);
+        let max_string = self.limits.max_string_len;
+        let mut list_size = 0usize;
+        while let Some(&first) = rest.first() {
+            let start = out.mark();
+            if first & 0x80 != 0 {
+                // Indexed field (§6.1).
+                let (index, r) = integer::decode(rest, 7)?;
+                rest = r;
+                let (name, value) = field_ref(&self.table, index)?;
+                list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+                if list_size <= limit {
+                    out.append(name);
+                    let name_end = out.mark();
+                    out.append(value);
+                    out.commit(start, name_end, false);
+                }
+                continue;
+            }
+            let (prefix_bits, indexing) = if first & 0x40 != 0 {
+                // Literal with incremental indexing (§6.2.1).
+                (6, true)
+            } else if first & 0x20 != 0 {
+                return Err(Error::SizeUpdateNotAtStart);
+            } else {
+                // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
+                (4, false)
+            };
+            let (index, r) = integer::decode(rest, prefix_bits)?;
+            rest = if index == 0 {
+                list_string(out, r, max_string)?
+            } else {
+                out.append(field_ref(&self.table, index)?.0);
+                r
+            };
+            let name_end = out.mark();
+            rest = list_string(out, rest, max_string)?;
+            let (name, value) = out.pending(start, name_end);
+            list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+            if indexing {
+                let name = self.table_strings.copy(name);
+                let value = self.table_strings.copy(value);
+                self.table.insert(name, value);
+            }
+            if list_size <= limit {
+                out.commit(start, name_end, !indexing && first & 0x10 != 0);
+            } else {
+                out.rewind(start);
             }
         }
         if list_size > limit {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
 use super::table::{Arena, STATIC_LEN, static_field, static_name};
-use super::{DEFAULT_TABLE_SIZE, Header, entry_size, integer, string};
+use super::{DEFAULT_TABLE_SIZE, Header, HeaderList, entry_size, integer, string};
 
 /// Encodes header blocks for one peer's decoder.
 ///
@@ -123,6 +123,16 @@ impl Encoder {
         self.start_block(dst);
         for h in headers {
             self.encode_field(&h.name, &h.value, h.sensitive, dst);
+        }
+    }
+
+    /// Appends one header block holding the fields of `list`, in order,
+    /// to `dst`: the same as [`Encoder::encode`] on
+    /// [`HeaderList::to_headers`], without making the [`Header`]s.
+    pub fn encode_list(&mut self, list: &HeaderList, dst: &mut BytesMut) {
+        self.start_block(dst);
+        for (name, value, sensitive) in list {
+            self.encode_field(name, value, sensitive, dst);
         }
     }
 

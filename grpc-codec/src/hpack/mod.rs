@@ -41,6 +41,7 @@ pub mod fuzzing;
 pub mod huffman;
 mod huffman_table;
 mod integer;
+mod list;
 mod string;
 mod table;
 #[cfg(test)]
@@ -48,6 +49,7 @@ mod tests;
 
 pub use decoder::Decoder;
 pub use encoder::Encoder;
+pub use list::{HeaderList, HeaderListIter};
 
 /// The initial dynamic table size of both sides of a connection, the
 /// default of SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2).
