@@ -24,9 +24,14 @@ const EOS: u32 = 256;
 
 /// Decode table entry, one per 14-bit window: the bits its symbols take in
 /// bits 0..4 (4 and 5 stay clear, so the entry itself is a shift count),
-/// how many whole symbols the window starts with (1 or 2) in 6..8, the
-/// first symbol in 8..16 and the second in 16..24. 0 (no bits, no
+/// the first symbol in 8..16, the second in 16..24, and how many whole
+/// symbols the window starts with (1 or 2) in 28..30. 0 (no bits, no
 /// symbols) means the window starts a code longer than 14 bits.
+///
+/// The fields are spaced so that the sum of [`STEPS`] entries holds the
+/// sum of each (bits in 0..6, symbol count in 28..32): a group of steps
+/// keeps one running sum, and the count in it says where the next
+/// step's symbols go.
 static DECODE: [u32; TABLE_LEN] = build_decode();
 
 /// The canonical code's shape, for codes longer than the window.
@@ -83,7 +88,7 @@ const fn build_decode() -> [u32; TABLE_LEN] {
         table[i] = if count == 0 {
             0
         } else {
-            used | count << 6 | syms << 8
+            used | syms << 8 | count << 28
         };
         i += 1;
     }
@@ -184,8 +189,9 @@ pub(crate) const fn max_decoded_len(len: usize) -> usize {
 }
 
 /// Room past the decoded octets: a group of [`STEPS`] writes 2 octets
-/// each at up to 6 past its start.
-const SLACK: usize = 16;
+/// each at up to 6 past its start (and the writes are bounded by the
+/// 4-bit count field, up to 15 + 2).
+const SLACK: usize = 18;
 /// Table steps per 64-bit read, of which at least 57 bits are input.
 const STEPS: u32 = 57 / WINDOW;
 
@@ -330,21 +336,20 @@ fn steps(mut window: u64, out: &mut [u8], pos: usize) -> Result<(u32, usize), Er
     else {
         return Err(Error::HuffmanPadding);
     };
-    let mut bits = 0u32;
-    let mut n = 0usize;
+    // Bits taken in 0..6, symbols written in 28..32 (see `DECODE`).
+    let mut sum = 0u32;
     for _ in 0..STEPS {
         let e = entry(window >> (64 - WINDOW));
-        // At most 2 symbols a step, so `n` <= 6 here.
-        if let Some(slot) = chunk.get_mut(n & 7..(n & 7) + 2) {
+        let n = (sum >> 28) as usize;
+        if let Some(slot) = chunk.get_mut(n..n + 2) {
             slot.copy_from_slice(&((e >> 8) as u16).to_le_bytes());
         }
-        n += (e >> 6 & 3) as usize;
+        sum += e;
         // Bits 4 and 5 are clear: the entry is its own shift count, which
         // the shift masks to 6 bits for free.
         window = window.wrapping_shl(e);
-        bits += e & 0x3f;
     }
-    Ok((bits, n))
+    Ok((sum & 0x3f, (sum >> 28) as usize))
 }
 
 /// The code longer than the table's window at the front of `window`:
