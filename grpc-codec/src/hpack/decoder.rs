@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::list::{self, HeaderList};
-use super::table::{Arena, DynamicTable, STATIC, STATIC_LEN, static_entry};
+use super::table::{Arena, DynamicTable, Literal, STATIC, STATIC_LEN, static_entry};
 use super::{DEFAULT_TABLE_SIZE, Error, Header, Limits, entry_size, huffman, integer, string};
 
 /// Decodes header blocks from one peer's encoder, keeping the dynamic table
@@ -43,7 +43,6 @@ fn field_ref(table: &DynamicTable, index: usize) -> Result<(&[u8], &[u8]), Error
     }
     table
         .get(index - STATIC_LEN - 1)
-        .map(|(n, v)| (&n[..], &v[..]))
         .ok_or(Error::InvalidIndex(index))
 }
 
@@ -81,15 +80,6 @@ fn scratch<'a>(
         return Err(Error::StringTooLong { len: n, limit });
     }
     Ok(buf.get(..n).unwrap_or_default())
-}
-
-/// Where a literal's string goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dest {
-    /// Into the dynamic table (incremental indexing): copied.
-    Table,
-    /// Only to the caller: raw strings stay slices of the block.
-    Caller,
 }
 
 impl Default for Decoder {
@@ -149,8 +139,8 @@ impl Decoder {
     }
 
     /// The dynamic table's entries, newest (index 62) first.
-    pub fn table_entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
-        self.table.iter().map(|(n, v)| (n, v))
+    pub fn table_entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.table.iter()
     }
 
     /// The limits this decoder enforces.
@@ -187,19 +177,20 @@ impl Decoder {
                 };
             } else if first & 0x40 != 0 {
                 // Literal with incremental indexing (§6.2.1).
-                let (name, value, r) = self.literal(block, rest, 6, Dest::Table)?;
+                let (entry, name_len, r) = self.indexed_literal(rest)?;
                 rest = r;
-                self.table.insert(name.clone(), value.clone());
+                let name_len = name_len.min(entry.len());
                 header = Header {
-                    name,
-                    value,
+                    name: entry.slice(..name_len),
+                    value: entry.slice(name_len..),
                     sensitive: false,
                 };
+                self.table.insert(entry, name_len);
             } else if first & 0x20 != 0 {
                 return Err(Error::SizeUpdateNotAtStart);
             } else {
                 // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
-                let (name, value, r) = self.literal(block, rest, 4, Dest::Caller)?;
+                let (name, value, r) = self.literal(block, rest)?;
                 rest = r;
                 header = Header {
                     name,
@@ -262,13 +253,14 @@ impl Decoder {
                     emit(name, value, false);
                 }
             } else if first & 0x40 != 0 {
-                let (name, value, r) = self.literal(&Bytes::new(), rest, 6, Dest::Table)?;
+                let (entry, name_len, r) = self.indexed_literal(rest)?;
                 rest = r;
+                let (name, value) = entry.split_at_checked(name_len).unwrap_or_default();
                 list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
                 if list_size <= limit {
-                    emit(&name, &value, false);
+                    emit(name, value, false);
                 }
-                self.table.insert(name, value);
+                self.table.insert(entry, name_len);
             } else if first & 0x20 != 0 {
                 return Err(Error::SizeUpdateNotAtStart);
             } else {
@@ -350,9 +342,8 @@ impl Decoder {
             let (name, value) = out.pending(start, name_end);
             list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
             if indexing {
-                let name = self.table_strings.copy(name);
-                let value = self.table_strings.copy(value);
-                self.table.insert(name, value);
+                let entry = self.table_strings.copy_pair(name, value);
+                self.table.insert(entry, name.len());
             }
             if list_size <= limit {
                 out.commit(start, name_end, !indexing && first & 0x10 != 0);
@@ -416,49 +407,57 @@ impl Decoder {
             return static_entry(index).ok_or(Error::InvalidIndex(index));
         }
         self.table
-            .get(index - STATIC_LEN - 1)
-            .cloned()
+            .get_shared(index - STATIC_LEN - 1)
             .ok_or(Error::InvalidIndex(index))
     }
 
-    /// A literal field whose name index has a `prefix_bits`-bit prefix:
-    /// name, value and what follows.
+    /// A literal field with incremental indexing (§6.2.1) from the front
+    /// of `rest`: the new table entry (name and value in one copy), the
+    /// name's length and what follows.
+    #[inline]
+    fn indexed_literal<'a>(&mut self, rest: &'a [u8]) -> Result<(Bytes, usize, &'a [u8]), Error> {
+        let limit = self.limits.max_string_len;
+        let (index, rest) = integer::decode(rest, 6)?;
+        let (name, rest) = if index == 0 {
+            let (huffman, s, r) = string::split(rest, limit)?;
+            (Literal::new(huffman, s), r)
+        } else {
+            (Literal::Raw(field_ref(&self.table, index)?.0), rest)
+        };
+        let (huffman, s, rest) = string::split(rest, limit)?;
+        let (entry, name_len) = self
+            .table_strings
+            .field(name, Literal::new(huffman, s), limit)?;
+        Ok((entry, name_len, rest))
+    }
+
+    /// A literal field without indexing (§6.2.2) or never indexed
+    /// (§6.2.3) from the front of `rest`, a suffix of `block`: name, value
+    /// and what follows.
     #[inline]
     fn literal<'a>(
         &mut self,
         block: &Bytes,
         rest: &'a [u8],
-        prefix_bits: u32,
-        dest: Dest,
     ) -> Result<(Bytes, Bytes, &'a [u8]), Error> {
-        let (index, rest) = integer::decode(rest, prefix_bits)?;
+        let (index, rest) = integer::decode(rest, 4)?;
         let (name, rest) = if index == 0 {
-            self.string(block, rest, dest)?
+            self.string(block, rest)?
         } else {
             (self.field(index)?.0, rest)
         };
-        let (value, rest) = self.string(block, rest, dest)?;
+        let (value, rest) = self.string(block, rest)?;
         Ok((name, value, rest))
     }
 
-    /// A string literal from the front of `rest`, a suffix of `block`.
+    /// A string literal from the front of `rest`, a suffix of `block`:
+    /// raw, a slice of `block`; Huffman-coded, decoded into a shared chunk.
     #[inline]
-    fn string<'a>(
-        &mut self,
-        block: &Bytes,
-        rest: &'a [u8],
-        dest: Dest,
-    ) -> Result<(Bytes, &'a [u8]), Error> {
+    fn string<'a>(&mut self, block: &Bytes, rest: &'a [u8]) -> Result<(Bytes, &'a [u8]), Error> {
         let limit = self.limits.max_string_len;
         let (huffman, s, after) = string::split(rest, limit)?;
-        let arena = match dest {
-            Dest::Table => &mut self.table_strings,
-            Dest::Caller => &mut self.strings,
-        };
         let bytes = if huffman {
-            arena.huffman(s, limit)?
-        } else if dest == Dest::Table {
-            arena.copy(s)
+            self.strings.huffman(s, limit)?
         } else {
             let end = block.len() - after.len();
             block.slice(end - s.len()..end)

@@ -116,10 +116,7 @@ pub fn hpack_decode(data: &[u8]) {
         if again != sent {
             panic!("re-encoded fields differ: {sent:?} became {again:?}");
         }
-        if !encoder
-            .table_entries()
-            .eq(check.table_entries().map(|(n, v)| (&n[..], &v[..])))
-        {
+        if !encoder.table_entries().eq(check.table_entries()) {
             panic!("encoder and decoder tables differ");
         }
     }
