@@ -46,31 +46,17 @@ fn field_ref(table: &DynamicTable, index: usize) -> Result<(&[u8], &[u8]), Error
         .ok_or(Error::InvalidIndex(index))
 }
 
-/// Appends the string literal at the front of `rest` to `out`; returns
-/// what follows it.
-#[inline]
-fn list_string<'a>(out: &mut HeaderList, rest: &'a [u8], limit: usize) -> Result<&'a [u8], Error> {
-    let (huffman, s, rest) = string::split(rest, limit)?;
-    if huffman {
-        out.append_huffman(s, limit)?;
-    } else {
-        out.append(s);
-    }
-    Ok(rest)
-}
-
-/// A string literal's octets: `s` itself, or `s` Huffman-decoded into
-/// `buf`.
+/// A string literal's octets: as sent, or Huffman-decoded into `buf`.
 #[inline]
 fn scratch<'a>(
-    huffman: bool,
-    s: &'a [u8],
+    literal: Literal<'a>,
     buf: &'a mut Vec<u8>,
     limit: usize,
 ) -> Result<&'a [u8], Error> {
-    if !huffman {
-        return Ok(s);
-    }
+    let s = match literal {
+        Literal::Raw(s) => return Ok(s),
+        Literal::Huffman(s) => s,
+    };
     let need = huffman::max_decoded_len(s.len());
     if buf.len() < need {
         buf.resize(need, 0);
@@ -267,13 +253,18 @@ impl Decoder {
                 let (index, r) = integer::decode(rest, 4)?;
                 let (name, r) = if index == 0 {
                     let (huffman, s, r) = string::split(r, max_string)?;
-                    (scratch(huffman, s, &mut self.name_scratch, max_string)?, r)
+                    (Literal::new(huffman, s), r)
                 } else {
-                    (field_ref(&self.table, index)?.0, r)
+                    (Literal::Raw(field_ref(&self.table, index)?.0), r)
                 };
                 let (huffman, s, r) = string::split(r, max_string)?;
-                let value = scratch(huffman, s, &mut self.value_scratch, max_string)?;
                 rest = r;
+                let name = scratch(name, &mut self.name_scratch, max_string)?;
+                let value = scratch(
+                    Literal::new(huffman, s),
+                    &mut self.value_scratch,
+                    max_string,
+                )?;
                 list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
                 if list_size <= limit {
                     emit(name, value, first & 0x10 != 0);
@@ -301,6 +292,17 @@ impl Decoder {
     /// The list's 4 GiB bound counts as a limit too.
     pub fn decode_list(&mut self, block: &[u8], out: &mut HeaderList) -> Result<(), Error> {
         out.clear();
+        let result = self.decode_into_list(block, out);
+        if result.is_err() {
+            // Drop the octets of a field left half decoded.
+            out.rewind(out.fields_end());
+        }
+        result
+    }
+
+    /// [`Decoder::decode_list`] into a cleared list.
+    #[inline]
+    fn decode_into_list(&mut self, block: &[u8], out: &mut HeaderList) -> Result<(), Error> {
         let mut rest = self.block_start(block)?;
         let limit = self.limits.max_header_list_size.min(list::MAX_BYTES);
         let max_string = self.limits.max_string_len;
@@ -330,15 +332,23 @@ impl Decoder {
                 // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
                 (4, false)
             };
+            // Both strings are split off before either is decoded, as in
+            // `decode`, so that a block fails with the same error.
             let (index, r) = integer::decode(rest, prefix_bits)?;
-            rest = if index == 0 {
-                list_string(out, r, max_string)?
+            let (name, r) = if index == 0 {
+                let (huffman, s, r) = string::split(r, max_string)?;
+                (Some(Literal::new(huffman, s)), r)
             } else {
                 out.append(field_ref(&self.table, index)?.0);
-                r
+                (None, r)
             };
+            let (huffman, s, r) = string::split(r, max_string)?;
+            rest = r;
+            if let Some(name) = name {
+                out.append_literal(name, max_string)?;
+            }
             let name_end = out.mark();
-            rest = list_string(out, rest, max_string)?;
+            out.append_literal(Literal::new(huffman, s), max_string)?;
             let (name, value) = out.pending(start, name_end);
             list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
             if indexing {
@@ -440,28 +450,39 @@ impl Decoder {
         block: &Bytes,
         rest: &'a [u8],
     ) -> Result<(Bytes, Bytes, &'a [u8]), Error> {
+        let limit = self.limits.max_string_len;
         let (index, rest) = integer::decode(rest, 4)?;
+        // Both strings are split off before either is decoded.
         let (name, rest) = if index == 0 {
-            self.string(block, rest)?
+            let (huffman, s, r) = string::split(rest, limit)?;
+            (Err((huffman, s, r.len())), r)
         } else {
-            (self.field(index)?.0, rest)
+            (Ok(self.field(index)?.0), rest)
         };
-        let (value, rest) = self.string(block, rest)?;
-        Ok((name, value, rest))
+        let (huffman, s, r) = string::split(rest, limit)?;
+        let name = match name {
+            Ok(name) => name,
+            Err((huffman, s, after)) => self.string(block, huffman, s, after)?,
+        };
+        let value = self.string(block, huffman, s, r.len())?;
+        Ok((name, value, r))
     }
 
-    /// A string literal from the front of `rest`, a suffix of `block`:
-    /// raw, a slice of `block`; Huffman-coded, decoded into a shared chunk.
+    /// A string literal's octets `s`, followed by `after` octets of
+    /// `block`: raw, a slice of `block`; Huffman-coded, decoded into a
+    /// shared chunk.
     #[inline]
-    fn string<'a>(&mut self, block: &Bytes, rest: &'a [u8]) -> Result<(Bytes, &'a [u8]), Error> {
-        let limit = self.limits.max_string_len;
-        let (huffman, s, after) = string::split(rest, limit)?;
-        let bytes = if huffman {
-            self.strings.huffman(s, limit)?
-        } else {
-            let end = block.len() - after.len();
-            block.slice(end - s.len()..end)
-        };
-        Ok((bytes, after))
+    fn string(
+        &mut self,
+        block: &Bytes,
+        huffman: bool,
+        s: &[u8],
+        after: usize,
+    ) -> Result<Bytes, Error> {
+        if huffman {
+            return self.strings.huffman(s, self.limits.max_string_len);
+        }
+        let end = block.len() - after;
+        Ok(block.slice(end - s.len()..end))
     }
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use super::table::Literal;
 use super::{Error, Header, huffman};
 
 /// A header list (RFC 7541 §1.3, RFC 9113 §4.3): the fields of one header
@@ -163,6 +164,12 @@ impl HeaderList {
         self.used
     }
 
+    /// Where the last field's octets end.
+    #[inline]
+    pub(crate) fn fields_end(&self) -> usize {
+        self.fields.last().map_or(0, |f| f.bounds().2)
+    }
+
     /// Drops what was appended since `mark`, a value of [`Self::mark`].
     #[inline]
     pub(crate) fn rewind(&mut self, mark: usize) {
@@ -200,6 +207,26 @@ impl HeaderList {
             room.copy_from_slice(s);
         }
         self.used += s.len();
+    }
+
+    /// Appends a string literal's octets (RFC 7541 §5.2).
+    ///
+    /// # Errors
+    ///
+    /// As [`HeaderList::append_huffman`].
+    #[inline]
+    pub(crate) fn append_literal(
+        &mut self,
+        literal: Literal<'_>,
+        limit: usize,
+    ) -> Result<(), Error> {
+        match literal {
+            Literal::Raw(s) => {
+                self.append(s);
+                Ok(())
+            }
+            Literal::Huffman(s) => self.append_huffman(s, limit),
+        }
     }
 
     /// Appends `src` Huffman-decoded (RFC 7541 §5.2).
@@ -400,21 +427,25 @@ mod tests {
         assert_eq!(list.to_headers(), [h("custom-key", "custom-header")]);
         d.decode_list(&unhex("be"), &mut list).unwrap();
         assert_eq!(list.to_headers(), [h("a", "b")]);
-        // Every connection error decode reports, decode_list reports too.
+        // Every connection error decode reports, decode_list reports too;
+        // a truncated value comes before a bad Huffman name.
         for wire in [
             "0011 61 8f ffff",
             "0001 61 81 1e",
             "80",
             "400a 6375",
             "82 20",
+            "4081 1e05 61",
+            "0081 1e05 61",
         ] {
             let wire = unhex(wire);
             let mut a = Decoder::new(4096, limits);
             let mut b = Decoder::new(4096, limits);
-            assert_eq!(
-                a.decode_list(&wire, &mut list).unwrap_err(),
-                b.decode_to_vec(&wire).unwrap_err()
-            );
+            let err = a.decode_list(&wire, &mut list).unwrap_err();
+            assert_eq!(err, b.decode_to_vec(&wire).unwrap_err());
+            if wire.get(1) == Some(&0x81) {
+                assert_eq!(err, Error::Truncated);
+            }
         }
     }
 
