@@ -344,11 +344,19 @@ impl Decoder {
             };
             let (huffman, s, r) = string::split(r, max_string)?;
             rest = r;
-            if let Some(name) = name {
-                out.append_literal(name, max_string)?;
-            }
-            let name_end = out.mark();
-            out.append_literal(Literal::new(huffman, s), max_string)?;
+            let name_end = match (name, huffman) {
+                (Some(Literal::Huffman(name)), true) => {
+                    out.append_huffman_pair(name, s, max_string)?
+                }
+                (name, _) => {
+                    if let Some(name) = name {
+                        out.append_literal(name, max_string)?;
+                    }
+                    let name_end = out.mark();
+                    out.append_literal(Literal::new(huffman, s), max_string)?;
+                    name_end
+                }
+            };
             let (name, value) = out.pending(start, name_end);
             list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
             if indexing {

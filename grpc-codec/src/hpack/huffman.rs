@@ -209,12 +209,38 @@ const STEPS: u32 = 57 / WINDOW;
 #[inline]
 pub(crate) fn decode_slice(src: &[u8], out: &mut [u8]) -> Result<usize, Error> {
     let mut s = Stream::new(src);
-    while s.live {
-        let window = s.window();
-        let (bits, n) = steps(window, out, s.pos)?;
-        s.advance(window, bits, n, out)?;
-    }
+    s.finish(out)?;
     Ok(s.pos)
+}
+
+/// Decodes two strings into the fronts of `a_out` and `b_out` as
+/// [`decode_slice`] would, one after the other, but with their table
+/// steps interleaved: each step waits on the one before in its own string
+/// only, so the two chains overlap. Returns how many octets each wrote,
+/// or the first string's error; the second's is in the inner result.
+#[inline]
+pub(crate) fn decode_pair(
+    a: &[u8],
+    a_out: &mut [u8],
+    b: &[u8],
+    b_out: &mut [u8],
+) -> Result<(usize, Result<usize, Error>), Error> {
+    let mut sa = Stream::new(a);
+    let mut sb = Stream::new(b);
+    let mut b_result = Ok(());
+    while sa.live && sb.live {
+        sa.group(a_out)?;
+        if let Err(e) = sb.group(b_out) {
+            b_result = Err(e);
+            break;
+        }
+    }
+    // The first string's error, if any, is the one to report.
+    sa.finish(a_out)?;
+    Ok((
+        sa.pos,
+        b_result.and_then(|()| sb.finish(b_out)).map(|()| sb.pos),
+    ))
 }
 
 /// One string being decoded (see [`decode_slice`]).
@@ -252,6 +278,23 @@ impl<'a> Stream<'a> {
             pos: 0,
             live: total > 0,
         }
+    }
+
+    /// Decodes to the end.
+    #[inline(always)]
+    fn finish(&mut self, out: &mut [u8]) -> Result<(), Error> {
+        while self.live {
+            self.group(out)?;
+        }
+        Ok(())
+    }
+
+    /// One read and its table steps.
+    #[inline(always)]
+    fn group(&mut self, out: &mut [u8]) -> Result<(), Error> {
+        let window = self.window();
+        let (bits, n) = steps(window, out, self.pos)?;
+        self.advance(window, bits, n, out)
     }
 
     /// 64 bits from `p` on (`p < total`), at least 57 of them input and

@@ -229,6 +229,46 @@ impl HeaderList {
         }
     }
 
+    /// Appends a name and a value, both Huffman-coded (RFC 7541 §5.2),
+    /// decoded at once ([`huffman::decode_pair`]); returns where the name
+    /// ends.
+    ///
+    /// # Errors
+    ///
+    /// As [`HeaderList::append_huffman`] on the name, then on the value.
+    #[inline]
+    pub(crate) fn append_huffman_pair(
+        &mut self,
+        name: &[u8],
+        value: &[u8],
+        limit: usize,
+    ) -> Result<usize, Error> {
+        let name_room = huffman::max_decoded_len(name.len());
+        let room = self.room(name_room + huffman::max_decoded_len(value.len()));
+        let (name_out, value_out) = room.split_at_mut_checked(name_room).unwrap_or_default();
+        let (name_len, value_len) = huffman::decode_pair(name, name_out, value, value_out)?;
+        if name_len > limit {
+            return Err(Error::StringTooLong {
+                len: name_len,
+                limit,
+            });
+        }
+        let value_len = value_len?;
+        if value_len > limit {
+            return Err(Error::StringTooLong {
+                len: value_len,
+                limit,
+            });
+        }
+        // The value was decoded past the name's room: move it down (the
+        // range is what was written into the room).
+        let at = self.used;
+        self.buf
+            .copy_within(at + name_room..at + name_room + value_len, at + name_len);
+        self.used += name_len + value_len;
+        Ok(at + name_len)
+    }
+
     /// Appends `src` Huffman-decoded (RFC 7541 §5.2).
     ///
     /// # Errors
