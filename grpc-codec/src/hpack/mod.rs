@@ -1,7 +1,9 @@
 //! HPACK, header compression for HTTP/2 (RFC 7541).
 //!
-//! * [`Decoder`]: header blocks to [`Header`]s, with the dynamic table, its
-//!   size updates and the [`Limits`] a peer cannot exceed.
+//! * [`Decoder`]: header blocks to [`Header`]s, to borrowed fields, or
+//!   into a reusable [`HeaderList`] (one buffer per block), with the
+//!   dynamic table, its size updates and the [`Limits`] a peer cannot
+//!   exceed.
 //! * [`Encoder`]: [`Header`]s to header blocks, choosing per field between
 //!   the tables, incremental indexing and never-indexed literals, and
 //!   Huffman coding only when it is shorter.
