@@ -7,9 +7,10 @@
 //!   wire bytes. Each decoder hands out every field: ours through its
 //!   callback (`ours`: a `Header` of shared `Bytes`; `ours-borrowed`:
 //!   borrowed slices) or into a `HeaderList` reused across the story
-//!   (`ours-list`: owned, one buffer per block), `hpack` and `loona-hpack` through theirs (borrowed where they
-//!   can), `httlib-hpack` into its `Vec` (its API consumes a `Vec` it is
-//!   given, so the copy into one is part of its cost).
+//!   (`ours-list`: owned, one buffer per block), `hpack` and
+//!   `loona-hpack` through theirs (borrowed where they can),
+//!   `httlib-hpack` into its `Vec` (its API consumes a `Vec` it is given,
+//!   so the copy into one is part of its cost).
 //! * `hpack_encode`: the header lists of the 32 stories (one encoder per
 //!   story), throughput in plain bytes (name + value). `hpack` and
 //!   `loona-hpack` never Huffman-code; `httlib-hpack` is asked for its best
