@@ -6,9 +6,11 @@
 //!   stories (one decoder per story, as a connection would), throughput in
 //!   wire bytes. Each decoder hands out every field: ours through its
 //!   callback (`ours`: a `Header` of shared `Bytes`; `ours-borrowed`:
-//!   borrowed slices), `hpack` and `loona-hpack` through theirs (borrowed where they
-//!   can), `httlib-hpack` into its `Vec` (its API consumes a `Vec` it is
-//!   given, so the copy into one is part of its cost).
+//!   borrowed slices) or into a `HeaderList` reused across the story
+//!   (`ours-list`: owned, one buffer per block), `hpack` and
+//!   `loona-hpack` through theirs (borrowed where they can),
+//!   `httlib-hpack` into its `Vec` (its API consumes a `Vec` it is given,
+//!   so the copy into one is part of its cost).
 //! * `hpack_encode`: the header lists of the 32 stories (one encoder per
 //!   story), throughput in plain bytes (name + value). `hpack` and
 //!   `loona-hpack` never Huffman-code: `ours-raw` is ours told not to
@@ -28,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use grpc_codec::hpack::{Decoder, Encoder, Header, Huffman, Limits, huffman};
+use grpc_codec::hpack::{Decoder, Encoder, Header, HeaderList, Huffman, Limits, huffman};
 use serde_json::Value;
 
 struct Case {
@@ -151,6 +153,20 @@ fn decode_ours_borrowed(stories: &[Story]) -> usize {
                 n += 1;
             })
             .expect("ours decodes");
+        }
+    }
+    n
+}
+
+fn decode_ours_list(stories: &[Story]) -> usize {
+    let mut n = 0;
+    for story in stories {
+        let mut d = Decoder::new(4096, limits());
+        let mut list = HeaderList::new();
+        for case in story {
+            d.decode_list(&case.wire, &mut list).expect("ours decodes");
+            n += list.len();
+            black_box(&list);
         }
     }
     n
@@ -285,6 +301,7 @@ fn hpack_benches(c: &mut Criterion) {
     let nghttp2_size: usize = encode_set.iter().flatten().map(|c| c.wire.len()).sum();
     assert_eq!(decode_ours(&decode_set), fields);
     assert_eq!(decode_ours_borrowed(&decode_set), fields);
+    assert_eq!(decode_ours_list(&decode_set), fields);
     assert_eq!(decode_hpack(&decode_set), fields);
     assert_eq!(decode_loona(&decode_set), fields);
     assert_eq!(decode_httlib(&decode_set), fields);
@@ -334,6 +351,7 @@ fn hpack_benches(c: &mut Criterion) {
     g.bench_function("ours-borrowed", |b| {
         b.iter(|| decode_ours_borrowed(&decode_set));
     });
+    g.bench_function("ours-list", |b| b.iter(|| decode_ours_list(&decode_set)));
     g.bench_function("hpack", |b| b.iter(|| decode_hpack(&decode_set)));
     g.bench_function("loona-hpack", |b| b.iter(|| decode_loona(&decode_set)));
     g.bench_function("httlib-hpack", |b| b.iter(|| decode_httlib(&decode_set)));

@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 
-use super::table::{Arena, DynamicTable, STATIC, STATIC_LEN, static_entry};
+use super::list::{self, HeaderList};
+use super::table::{Arena, DynamicTable, Literal, STATIC, STATIC_LEN, static_entry};
 use super::{DEFAULT_TABLE_SIZE, Error, Header, Limits, entry_size, huffman, integer, string};
 
 /// Decodes header blocks from one peer's encoder, keeping the dynamic table
@@ -42,22 +43,20 @@ fn field_ref(table: &DynamicTable, index: usize) -> Result<(&[u8], &[u8]), Error
     }
     table
         .get(index - STATIC_LEN - 1)
-        .map(|(n, v)| (&n[..], &v[..]))
         .ok_or(Error::InvalidIndex(index))
 }
 
-/// A string literal's octets: `s` itself, or `s` Huffman-decoded into
-/// `buf`.
+/// A string literal's octets: as sent, or Huffman-decoded into `buf`.
 #[inline]
 fn scratch<'a>(
-    huffman: bool,
-    s: &'a [u8],
+    literal: Literal<'a>,
     buf: &'a mut Vec<u8>,
     limit: usize,
 ) -> Result<&'a [u8], Error> {
-    if !huffman {
-        return Ok(s);
-    }
+    let s = match literal {
+        Literal::Raw(s) => return Ok(s),
+        Literal::Huffman(s) => s,
+    };
     let need = huffman::max_decoded_len(s.len());
     if buf.len() < need {
         buf.resize(need, 0);
@@ -67,15 +66,6 @@ fn scratch<'a>(
         return Err(Error::StringTooLong { len: n, limit });
     }
     Ok(buf.get(..n).unwrap_or_default())
-}
-
-/// Where a literal's string goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dest {
-    /// Into the dynamic table (incremental indexing): copied.
-    Table,
-    /// Only to the caller: raw strings stay slices of the block.
-    Caller,
 }
 
 impl Default for Decoder {
@@ -135,8 +125,8 @@ impl Decoder {
     }
 
     /// The dynamic table's entries, newest (index 62) first.
-    pub fn table_entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
-        self.table.iter().map(|(n, v)| (n, v))
+    pub fn table_entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.table.iter()
     }
 
     /// The limits this decoder enforces.
@@ -173,19 +163,20 @@ impl Decoder {
                 };
             } else if first & 0x40 != 0 {
                 // Literal with incremental indexing (§6.2.1).
-                let (name, value, r) = self.literal(block, rest, 6, Dest::Table)?;
+                let (entry, name_len, r) = self.indexed_literal(rest)?;
                 rest = r;
-                self.table.insert(name.clone(), value.clone());
+                let name_len = name_len.min(entry.len());
                 header = Header {
-                    name,
-                    value,
+                    name: entry.slice(..name_len),
+                    value: entry.slice(name_len..),
                     sensitive: false,
                 };
+                self.table.insert(entry, name_len);
             } else if first & 0x20 != 0 {
                 return Err(Error::SizeUpdateNotAtStart);
             } else {
                 // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
-                let (name, value, r) = self.literal(block, rest, 4, Dest::Caller)?;
+                let (name, value, r) = self.literal(block, rest)?;
                 rest = r;
                 header = Header {
                     name,
@@ -248,30 +239,134 @@ impl Decoder {
                     emit(name, value, false);
                 }
             } else if first & 0x40 != 0 {
-                let (name, value, r) = self.literal(&Bytes::new(), rest, 6, Dest::Table)?;
+                let (entry, name_len, r) = self.indexed_literal(rest)?;
                 rest = r;
+                let (name, value) = entry.split_at_checked(name_len).unwrap_or_default();
                 list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
                 if list_size <= limit {
-                    emit(&name, &value, false);
+                    emit(name, value, false);
                 }
-                self.table.insert(name, value);
+                self.table.insert(entry, name_len);
             } else if first & 0x20 != 0 {
                 return Err(Error::SizeUpdateNotAtStart);
             } else {
                 let (index, r) = integer::decode(rest, 4)?;
                 let (name, r) = if index == 0 {
                     let (huffman, s, r) = string::split(r, max_string)?;
-                    (scratch(huffman, s, &mut self.name_scratch, max_string)?, r)
+                    (Literal::new(huffman, s), r)
                 } else {
-                    (field_ref(&self.table, index)?.0, r)
+                    (Literal::Raw(field_ref(&self.table, index)?.0), r)
                 };
                 let (huffman, s, r) = string::split(r, max_string)?;
-                let value = scratch(huffman, s, &mut self.value_scratch, max_string)?;
                 rest = r;
+                let name = scratch(name, &mut self.name_scratch, max_string)?;
+                let value = scratch(
+                    Literal::new(huffman, s),
+                    &mut self.value_scratch,
+                    max_string,
+                )?;
                 list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
                 if list_size <= limit {
                     emit(name, value, first & 0x10 != 0);
                 }
+            }
+        }
+        if list_size > limit {
+            return Err(Error::HeaderListTooLarge {
+                size: list_size,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Decodes one whole header block into `out`, replacing what it held
+    /// (its allocations are kept): the owned form of
+    /// [`Decoder::decode_borrowed`], with every name and value copied or
+    /// Huffman-decoded (RFC 7541 §5.2) once, into the list's one buffer.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::decode`]: `out` holds the fields decoded before the
+    /// error; for [`Error::HeaderListTooLarge`] those within the limit.
+    /// The list's 4 GiB bound counts as a limit too.
+    pub fn decode_list(&mut self, block: &[u8], out: &mut HeaderList) -> Result<(), Error> {
+        out.clear();
+        let result = self.decode_into_list(block, out);
+        if result.is_err() {
+            // Drop the octets of a field left half decoded.
+            out.rewind(out.fields_end());
+        }
+        result
+    }
+
+    /// [`Decoder::decode_list`] into a cleared list.
+    #[inline]
+    fn decode_into_list(&mut self, block: &[u8], out: &mut HeaderList) -> Result<(), Error> {
+        let mut rest = self.block_start(block)?;
+        let limit = self.limits.max_header_list_size.min(list::MAX_BYTES);
+        let max_string = self.limits.max_string_len;
+        let mut list_size = 0usize;
+        while let Some(&first) = rest.first() {
+            let start = out.mark();
+            if first & 0x80 != 0 {
+                // Indexed field (§6.1).
+                let (index, r) = integer::decode(rest, 7)?;
+                rest = r;
+                let (name, value) = field_ref(&self.table, index)?;
+                list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+                if list_size <= limit {
+                    out.append(name);
+                    let name_end = out.mark();
+                    out.append(value);
+                    out.commit(start, name_end, false);
+                }
+                continue;
+            }
+            let (prefix_bits, indexing) = if first & 0x40 != 0 {
+                // Literal with incremental indexing (§6.2.1).
+                (6, true)
+            } else if first & 0x20 != 0 {
+                return Err(Error::SizeUpdateNotAtStart);
+            } else {
+                // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
+                (4, false)
+            };
+            // Both strings are split off before either is decoded, as in
+            // `decode`, so that a block fails with the same error.
+            let (index, r) = integer::decode(rest, prefix_bits)?;
+            let (name, r) = if index == 0 {
+                let (huffman, s, r) = string::split(r, max_string)?;
+                (Some(Literal::new(huffman, s)), r)
+            } else {
+                out.append(field_ref(&self.table, index)?.0);
+                (None, r)
+            };
+            let (huffman, s, r) = string::split(r, max_string)?;
+            rest = r;
+            let name_end = match (name, huffman) {
+                (Some(Literal::Huffman(name)), true) => {
+                    out.append_huffman_pair(name, s, max_string)?
+                }
+                (name, _) => {
+                    if let Some(name) = name {
+                        out.append_literal(name, max_string)?;
+                    }
+                    let name_end = out.mark();
+                    out.append_literal(Literal::new(huffman, s), max_string)?;
+                    name_end
+                }
+            };
+            let (name, value) = out.pending(start, name_end);
+            list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
+            if indexing {
+                let entry = self.table_strings.copy_pair(name, value);
+                self.table.insert(entry, name.len());
+            }
+            if list_size <= limit {
+                out.commit(start, name_end, !indexing && first & 0x10 != 0);
+            } else {
+                out.rewind(start);
             }
         }
         if list_size > limit {
@@ -330,53 +425,72 @@ impl Decoder {
             return static_entry(index).ok_or(Error::InvalidIndex(index));
         }
         self.table
-            .get(index - STATIC_LEN - 1)
-            .cloned()
+            .get_shared(index - STATIC_LEN - 1)
             .ok_or(Error::InvalidIndex(index))
     }
 
-    /// A literal field whose name index has a `prefix_bits`-bit prefix:
-    /// name, value and what follows.
+    /// A literal field with incremental indexing (§6.2.1) from the front
+    /// of `rest`: the new table entry (name and value in one copy), the
+    /// name's length and what follows.
+    #[inline]
+    fn indexed_literal<'a>(&mut self, rest: &'a [u8]) -> Result<(Bytes, usize, &'a [u8]), Error> {
+        let limit = self.limits.max_string_len;
+        let (index, rest) = integer::decode(rest, 6)?;
+        let (name, rest) = if index == 0 {
+            let (huffman, s, r) = string::split(rest, limit)?;
+            (Literal::new(huffman, s), r)
+        } else {
+            (Literal::Raw(field_ref(&self.table, index)?.0), rest)
+        };
+        let (huffman, s, rest) = string::split(rest, limit)?;
+        let (entry, name_len) = self
+            .table_strings
+            .field(name, Literal::new(huffman, s), limit)?;
+        Ok((entry, name_len, rest))
+    }
+
+    /// A literal field without indexing (§6.2.2) or never indexed
+    /// (§6.2.3) from the front of `rest`, a suffix of `block`: name, value
+    /// and what follows.
     #[inline]
     fn literal<'a>(
         &mut self,
         block: &Bytes,
         rest: &'a [u8],
-        prefix_bits: u32,
-        dest: Dest,
     ) -> Result<(Bytes, Bytes, &'a [u8]), Error> {
-        let (index, rest) = integer::decode(rest, prefix_bits)?;
+        let limit = self.limits.max_string_len;
+        let (index, rest) = integer::decode(rest, 4)?;
+        // Both strings are split off before either is decoded.
         let (name, rest) = if index == 0 {
-            self.string(block, rest, dest)?
+            let (huffman, s, r) = string::split(rest, limit)?;
+            (Err((huffman, s, r.len())), r)
         } else {
-            (self.field(index)?.0, rest)
+            (Ok(self.field(index)?.0), rest)
         };
-        let (value, rest) = self.string(block, rest, dest)?;
-        Ok((name, value, rest))
+        let (huffman, s, r) = string::split(rest, limit)?;
+        let name = match name {
+            Ok(name) => name,
+            Err((huffman, s, after)) => self.string(block, huffman, s, after)?,
+        };
+        let value = self.string(block, huffman, s, r.len())?;
+        Ok((name, value, r))
     }
 
-    /// A string literal from the front of `rest`, a suffix of `block`.
+    /// A string literal's octets `s`, followed by `after` octets of
+    /// `block`: raw, a slice of `block`; Huffman-coded, decoded into a
+    /// shared chunk.
     #[inline]
-    fn string<'a>(
+    fn string(
         &mut self,
         block: &Bytes,
-        rest: &'a [u8],
-        dest: Dest,
-    ) -> Result<(Bytes, &'a [u8]), Error> {
-        let limit = self.limits.max_string_len;
-        let (huffman, s, after) = string::split(rest, limit)?;
-        let arena = match dest {
-            Dest::Table => &mut self.table_strings,
-            Dest::Caller => &mut self.strings,
-        };
-        let bytes = if huffman {
-            arena.huffman(s, limit)?
-        } else if dest == Dest::Table {
-            arena.copy(s)
-        } else {
-            let end = block.len() - after.len();
-            block.slice(end - s.len()..end)
-        };
-        Ok((bytes, after))
+        huffman: bool,
+        s: &[u8],
+        after: usize,
+    ) -> Result<Bytes, Error> {
+        if huffman {
+            return self.strings.huffman(s, self.limits.max_string_len);
+        }
+        let end = block.len() - after;
+        Ok(block.slice(end - s.len()..end))
     }
 }

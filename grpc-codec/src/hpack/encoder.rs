@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 
-use super::{DEFAULT_TABLE_SIZE, Header, entry_size, integer, string};
+use super::{DEFAULT_TABLE_SIZE, Header, HeaderList, entry_size, integer, string};
 
 mod index;
 
@@ -160,6 +160,16 @@ impl Encoder {
         self.start_block(dst);
         for h in headers {
             self.encode_field(&h.name, &h.value, h.sensitive, dst);
+        }
+    }
+
+    /// Appends one header block holding the fields of `list`, in order,
+    /// to `dst`: the same as [`Encoder::encode`] on
+    /// [`HeaderList::to_headers`], without making the [`Header`]s.
+    pub fn encode_list(&mut self, list: &HeaderList, dst: &mut BytesMut) {
+        self.start_block(dst);
+        for (name, value, sensitive) in list {
+            self.encode_field(name, value, sensitive, dst);
         }
     }
 

@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Decoder, Encoder, Header, Huffman, Limits};
+use super::{Decoder, Encoder, Header, HeaderList, Huffman, Limits};
 
 /// Table sizes the first input octet picks from.
 const TABLE_SIZES: [usize; 4] = [4096, 256, 0, 65536];
@@ -16,12 +16,14 @@ const TABLE_SIZES: [usize; 4] = [4096, 256, 0, 65536];
 /// Huffman-code, [`Huffman::Never`]), then blocks, each preceded by its length
 /// as 2 octets big-endian (a short last block takes what is left).
 ///
-/// Each block is decoded with [`Decoder::decode`] and, by a twin decoder,
-/// with [`Decoder::decode_borrowed`]: both must agree. Whatever decodes is
-/// re-encoded by an [`Encoder`] and decoded again by a third decoder: the
-/// fields must come back equal (those the encoder's policy sends never
-/// indexed now marked sensitive), and the encoder's and third decoder's
-/// tables must agree. A connection error ends the input.
+/// Each block is decoded with [`Decoder::decode`] and, by twin decoders,
+/// with [`Decoder::decode_borrowed`] and [`Decoder::decode_list`] (into
+/// one list reused across blocks): all must agree. Whatever decodes is
+/// re-encoded by an [`Encoder`] (and the list by a twin's
+/// [`Encoder::encode_list`], which must write the same) and decoded again
+/// by a third decoder: the fields must come back equal (those the
+/// encoder's policy sends never indexed now marked sensitive), and the
+/// encoder's and third decoder's tables must agree. A connection error ends the input.
 ///
 /// # Panics
 ///
@@ -41,11 +43,19 @@ pub fn hpack_decode(data: &[u8]) {
     };
     let mut decoder = Decoder::new(table_size, limits);
     let mut twin = Decoder::new(table_size, limits);
+    let mut listed = Decoder::new(table_size, limits);
+    let mut list = HeaderList::new();
+    let huffman = if config & 4 != 0 {
+        Huffman::Never
+    } else {
+        Huffman::WhenShorter
+    };
     let mut encoder = Encoder::new();
     encoder.set_max_table_size(table_size);
-    if config & 4 != 0 {
-        encoder.set_huffman(Huffman::Never);
-    }
+    encoder.set_huffman(huffman);
+    let mut list_encoder = Encoder::new();
+    list_encoder.set_max_table_size(table_size);
+    list_encoder.set_huffman(huffman);
     let mut check = Decoder::new(table_size, Limits::default());
     while !rest.is_empty() {
         let len = match rest.split_first_chunk::<2>() {
@@ -68,24 +78,38 @@ pub fn hpack_decode(data: &[u8]) {
                 sensitive: s,
             });
         });
-        let fields = match (result, twin_result) {
-            (Ok(fields), Ok(())) => {
+        let list_result = listed.decode_list(&block, &mut list);
+        let fields = match (result, twin_result, list_result) {
+            (Ok(fields), Ok(()), Ok(())) => {
                 if fields != borrowed {
                     panic!("decode and decode_borrowed differ: {fields:?} vs {borrowed:?}");
                 }
+                if fields != list.to_headers() {
+                    panic!("decode and decode_list differ: {fields:?} vs {list:?}");
+                }
                 fields
             }
-            (Err(a), Err(b)) if a == b => {
+            (Err(a), Err(b), Err(c)) if a == b && a == c => {
+                if !a.is_connection_error() && borrowed != list.to_headers() {
+                    panic!("fields within the limit differ: {borrowed:?} vs {list:?}");
+                }
                 if a.is_connection_error() {
                     return;
                 }
                 continue;
             }
-            (a, b) => panic!("decode gave {a:?}, decode_borrowed {b:?}"),
+            (a, b, c) => {
+                panic!("decode gave {a:?}, decode_borrowed {b:?}, decode_list {c:?}")
+            }
         };
 
         let mut reencoded = BytesMut::new();
         encoder.encode(&fields, &mut reencoded);
+        let mut from_list = BytesMut::new();
+        list_encoder.encode_list(&list, &mut from_list);
+        if from_list != reencoded {
+            panic!("encode_list and encode differ");
+        }
         let again = match check.decode_to_vec(&reencoded.freeze()) {
             Ok(v) => v,
             Err(e) => panic!("re-encoded block fails to decode: {e}"),
@@ -100,10 +124,7 @@ pub fn hpack_decode(data: &[u8]) {
         if again != sent {
             panic!("re-encoded fields differ: {sent:?} became {again:?}");
         }
-        if !encoder
-            .table_entries()
-            .eq(check.table_entries().map(|(n, v)| (&n[..], &v[..])))
-        {
+        if !encoder.table_entries().eq(check.table_entries()) {
             panic!("encoder and decoder tables differ");
         }
     }

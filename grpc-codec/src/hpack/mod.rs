@@ -1,7 +1,9 @@
 //! HPACK, header compression for HTTP/2 (RFC 7541).
 //!
-//! * [`Decoder`]: header blocks to [`Header`]s, with the dynamic table, its
-//!   size updates and the [`Limits`] a peer cannot exceed.
+//! * [`Decoder`]: header blocks to [`Header`]s, to borrowed fields, or
+//!   into a reusable [`HeaderList`] (one buffer per block), with the
+//!   dynamic table, its size updates and the [`Limits`] a peer cannot
+//!   exceed.
 //! * [`Encoder`]: [`Header`]s to header blocks, choosing per field between
 //!   the tables, incremental indexing and never-indexed literals, and
 //!   Huffman coding only when it is shorter (or never: [`Huffman`]).
@@ -41,6 +43,7 @@ pub mod fuzzing;
 pub mod huffman;
 mod huffman_table;
 mod integer;
+mod list;
 mod string;
 mod table;
 #[cfg(test)]
@@ -48,6 +51,7 @@ mod tests;
 
 pub use decoder::Decoder;
 pub use encoder::{Encoder, Huffman};
+pub use list::{HeaderList, HeaderListIter};
 
 /// The initial dynamic table size of both sides of a connection, the
 /// default of SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2).

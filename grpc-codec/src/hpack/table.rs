@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Error, entry_size, huffman};
+use super::{Error, huffman};
 
 /// Number of entries in the static table; dynamic indices start after it.
 pub(crate) const STATIC_LEN: usize = 61;
@@ -108,12 +108,6 @@ impl Arena {
         &mut self.buf
     }
 
-    /// A shared copy of `s`.
-    #[inline]
-    pub(crate) fn copy(&mut self, s: &[u8]) -> Bytes {
-        self.copy_pair(s, &[])
-    }
-
     /// A shared copy of `a` followed by `b`.
     #[inline]
     pub(crate) fn copy_pair(&mut self, a: &[u8], b: &[u8]) -> Bytes {
@@ -129,6 +123,25 @@ impl Arena {
             }
         }
         self.buf.split_to(n).freeze()
+    }
+
+    /// A field's name then value, each raw or Huffman-coded, decoded into
+    /// one shared copy: it and the name's length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Arena::huffman`].
+    #[inline]
+    pub(crate) fn field(
+        &mut self,
+        name: Literal<'_>,
+        value: Literal<'_>,
+        limit: usize,
+    ) -> Result<(Bytes, usize), Error> {
+        let room = self.room(name.max_len() + value.max_len());
+        let name_len = name.decode_into(room, limit)?;
+        let value_len = value.decode_into(room.get_mut(name_len..).unwrap_or_default(), limit)?;
+        Ok((self.buf.split_to(name_len + value_len).freeze(), name_len))
     }
 
     /// `src` Huffman-decoded into a shared chunk.
@@ -148,10 +161,80 @@ impl Arena {
     }
 }
 
+/// A string literal's octets as sent (RFC 7541 §5.2).
+#[derive(Clone, Copy)]
+pub(crate) enum Literal<'a> {
+    Raw(&'a [u8]),
+    Huffman(&'a [u8]),
+}
+
+impl<'a> Literal<'a> {
+    #[inline]
+    pub(crate) fn new(huffman: bool, s: &'a [u8]) -> Self {
+        if huffman {
+            Self::Huffman(s)
+        } else {
+            Self::Raw(s)
+        }
+    }
+
+    /// Room [`Literal::decode_into`] needs.
+    #[inline]
+    fn max_len(self) -> usize {
+        match self {
+            Self::Raw(s) => s.len(),
+            Self::Huffman(s) => huffman::max_decoded_len(s.len()),
+        }
+    }
+
+    /// Writes the octets at the front of `room`: how many.
+    #[inline]
+    fn decode_into(self, room: &mut [u8], limit: usize) -> Result<usize, Error> {
+        match self {
+            Self::Raw(s) => {
+                if let Some(dst) = room.get_mut(..s.len()) {
+                    dst.copy_from_slice(s);
+                }
+                Ok(s.len())
+            }
+            Self::Huffman(s) => {
+                let n = huffman::decode_slice(s, room)?;
+                if n > limit {
+                    return Err(Error::StringTooLong { len: n, limit });
+                }
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// A dynamic table entry: name and value end to end in one shared copy,
+/// so that adding and evicting one counts one reference, not two.
+#[derive(Debug)]
+struct Entry {
+    data: Bytes,
+    name_len: usize,
+}
+
+impl Entry {
+    /// Its size (RFC 7541 §4.1): name and value lengths plus 32.
+    #[inline]
+    fn size(&self) -> usize {
+        self.data.len() + 32
+    }
+
+    #[inline]
+    fn split(&self) -> (&[u8], &[u8]) {
+        self.data
+            .split_at_checked(self.name_len)
+            .unwrap_or_default()
+    }
+}
+
 /// The decoder's dynamic table: newest entry first.
 #[derive(Debug)]
 pub(crate) struct DynamicTable {
-    entries: VecDeque<(Bytes, Bytes)>,
+    entries: VecDeque<Entry>,
     /// Sum of the entries' sizes (RFC 7541 §4.1).
     size: usize,
     /// The maximum size last signaled by the peer's encoder.
@@ -167,10 +250,18 @@ impl DynamicTable {
         }
     }
 
-    /// Entry `i`, 0 being the newest.
+    /// Entry `i`, 0 being the newest: name and value.
     #[inline]
-    pub(crate) fn get(&self, i: usize) -> Option<&(Bytes, Bytes)> {
-        self.entries.get(i)
+    pub(crate) fn get(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        self.entries.get(i).map(Entry::split)
+    }
+
+    /// Entry `i`, 0 being the newest: name and value, shared.
+    #[inline]
+    pub(crate) fn get_shared(&self, i: usize) -> Option<(Bytes, Bytes)> {
+        let e = self.entries.get(i)?;
+        let name_len = e.name_len.min(e.data.len());
+        Some((e.data.slice(..name_len), e.data.slice(name_len..)))
     }
 
     #[cfg(test)]
@@ -187,15 +278,18 @@ impl DynamicTable {
     }
 
     /// Every entry, newest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Bytes, Bytes)> {
-        self.entries.iter()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.entries.iter().map(Entry::split)
     }
 
-    /// Adds an entry, evicting the oldest to make room; an entry larger
-    /// than the whole table empties it and is not added (RFC 7541 §4.4).
+    /// Adds an entry, its name the first `name_len` octets of `data` and
+    /// its value the rest, evicting the oldest to make room; an entry
+    /// larger than the whole table empties it and is not added (RFC 7541
+    /// §4.4).
     #[inline]
-    pub(crate) fn insert(&mut self, name: Bytes, value: Bytes) {
-        let size = entry_size(name.len(), value.len());
+    pub(crate) fn insert(&mut self, data: Bytes, name_len: usize) {
+        let entry = Entry { data, name_len };
+        let size = entry.size();
         if size > self.capacity {
             self.entries.clear();
             self.size = 0;
@@ -203,7 +297,7 @@ impl DynamicTable {
         }
         self.evict_to(self.capacity - size);
         self.size += size;
-        self.entries.push_front((name, value));
+        self.entries.push_front(entry);
     }
 
     /// A dynamic table size update (RFC 7541 §4.3).
@@ -214,11 +308,11 @@ impl DynamicTable {
 
     fn evict_to(&mut self, target: usize) {
         while self.size > target {
-            let Some((n, v)) = self.entries.pop_back() else {
+            let Some(e) = self.entries.pop_back() else {
                 self.size = 0;
                 return;
             };
-            self.size -= entry_size(n.len(), v.len());
+            self.size -= e.size();
         }
     }
 }
@@ -240,27 +334,34 @@ mod tests {
     #[test]
     fn eviction() {
         let mut t = DynamicTable::new(100);
-        t.insert(Bytes::from_static(b"aa"), Bytes::from_static(b"bb")); // 36
-        t.insert(Bytes::from_static(b"cc"), Bytes::from_static(b"dd")); // 72
-        t.insert(Bytes::from_static(b"ee"), Bytes::from_static(b"ff")); // evicts aa
+        t.insert(Bytes::from_static(b"aabb"), 2); // 36
+        t.insert(Bytes::from_static(b"ccdd"), 2); // 72
+        t.insert(Bytes::from_static(b"eeff"), 2); // evicts aa
         assert_eq!(t.len(), 2);
         assert_eq!(t.size(), 72);
-        assert_eq!(&t.get(0).unwrap().0[..], b"ee");
-        assert_eq!(&t.get(1).unwrap().0[..], b"cc");
+        assert_eq!(t.get(0).unwrap(), (&b"ee"[..], &b"ff"[..]));
+        assert_eq!(
+            t.get_shared(1).unwrap(),
+            (Bytes::from("cc"), Bytes::from("dd"))
+        );
         t.set_capacity(40);
         assert_eq!(t.len(), 1);
-        t.insert(Bytes::from_static(b"big"), Bytes::from(vec![b'x'; 10]));
+        t.insert(Bytes::from(vec![b'x'; 13]), 3);
         assert_eq!((t.len(), t.size()), (0, 0));
     }
 
     #[test]
     fn arena_copies_share_chunks() {
         let mut a = Arena::default();
-        let x = a.copy(b"hello");
-        let y = a.copy(b"world");
+        let x = a.copy_pair(b"hel", b"lo");
+        let y = a.copy_pair(b"world", b"");
         assert_eq!((&x[..], &y[..]), (&b"hello"[..], &b"world"[..]));
-        let big = a.copy(&[7; 10_000]);
+        let big = a.copy_pair(&[7; 10_000], b"");
         assert_eq!(big.len(), 10_000);
-        assert!(a.copy(b"").is_empty());
+        assert!(a.copy_pair(b"", b"").is_empty());
+        let (f, name_len) = a
+            .field(Literal::Raw(b"ab"), Literal::Huffman(&[0x1f]), 8)
+            .unwrap();
+        assert_eq!((&f[..], name_len), (&b"aba"[..], 2));
     }
 }

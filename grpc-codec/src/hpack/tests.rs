@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 
-fn unhex(s: &str) -> Bytes {
+pub(super) fn unhex(s: &str) -> Bytes {
     let s: String = s.split_whitespace().collect();
     (0..s.len())
         .step_by(2)
@@ -14,7 +14,7 @@ fn unhex(s: &str) -> Bytes {
         .into()
 }
 
-fn h(name: &str, value: &str) -> Header {
+pub(super) fn h(name: &str, value: &str) -> Header {
     Header::new(name.to_owned(), value.to_owned())
 }
 
@@ -550,7 +550,7 @@ fn value() -> impl Strategy<Value = Bytes> {
     ]
 }
 
-fn header() -> impl Strategy<Value = Header> {
+pub(super) fn header() -> impl Strategy<Value = Header> {
     (name(), value(), prop::bool::weighted(0.1)).prop_map(|(name, value, sensitive)| Header {
         name,
         value,
@@ -559,14 +559,14 @@ fn header() -> impl Strategy<Value = Header> {
 }
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(super) enum Op {
     Block(Vec<Header>),
     /// A SETTINGS_HEADER_TABLE_SIZE change, seen by both ends before the
     /// next block.
     Resize(usize),
 }
 
-fn ops() -> impl Strategy<Value = Vec<Op>> {
+pub(super) fn ops() -> impl Strategy<Value = Vec<Op>> {
     let op = prop_oneof![
         6 => prop::collection::vec(header(), 0..16).prop_map(Op::Block),
         1 => prop_oneof![Just(0usize), 0usize..600, 0usize..5000].prop_map(Op::Resize),
@@ -579,7 +579,7 @@ fn huffman() -> impl Strategy<Value = Huffman> {
 }
 
 /// The fields as the encoder sends them: some never indexed by policy.
-fn as_sent(fields: &[Header]) -> Vec<Header> {
+pub(super) fn as_sent(fields: &[Header]) -> Vec<Header> {
     fields
         .iter()
         .map(|f| Header {
@@ -589,9 +589,9 @@ fn as_sent(fields: &[Header]) -> Vec<Header> {
         .collect()
 }
 
-fn assert_same_tables(e: &Encoder, d: &Decoder) -> Result<(), TestCaseError> {
+pub(super) fn assert_same_tables(e: &Encoder, d: &Decoder) -> Result<(), TestCaseError> {
     let ours: Vec<(&[u8], &[u8])> = e.table_entries().collect();
-    let theirs: Vec<(&[u8], &[u8])> = d.table_entries().map(|(n, v)| (&n[..], &v[..])).collect();
+    let theirs: Vec<(&[u8], &[u8])> = d.table_entries().collect();
     prop_assert_eq!(ours, theirs);
     prop_assert_eq!(e.table_size(), d.table_size());
     prop_assert_eq!(e.table_capacity(), d.table_capacity());
