@@ -136,7 +136,7 @@ impl ConnectionStartOk {
 
 impl From<ConnectionStartOk> for Method {
     fn from(m: ConnectionStartOk) -> Self {
-        Self::ConnectionStartOk(m)
+        Self::ConnectionStartOk(Box::new(m))
     }
 }
 
@@ -1114,7 +1114,7 @@ impl ExchangeBind {
 
 impl From<ExchangeBind> for Method {
     fn from(m: ExchangeBind) -> Self {
-        Self::ExchangeBind(m)
+        Self::ExchangeBind(Box::new(m))
     }
 }
 
@@ -1193,7 +1193,7 @@ impl ExchangeUnbind {
 
 impl From<ExchangeUnbind> for Method {
     fn from(m: ExchangeUnbind) -> Self {
-        Self::ExchangeUnbind(m)
+        Self::ExchangeUnbind(Box::new(m))
     }
 }
 
@@ -1390,7 +1390,7 @@ impl QueueBind {
 
 impl From<QueueBind> for Method {
     fn from(m: QueueBind) -> Self {
-        Self::QueueBind(m)
+        Self::QueueBind(Box::new(m))
     }
 }
 
@@ -1631,7 +1631,7 @@ impl QueueUnbind {
 
 impl From<QueueUnbind> for Method {
     fn from(m: QueueUnbind) -> Self {
-        Self::QueueUnbind(m)
+        Self::QueueUnbind(Box::new(m))
     }
 }
 
@@ -2589,8 +2589,8 @@ impl From<ConfirmSelectOk> for Method {
 pub enum Method {
     /// `connection.start`.
     ConnectionStart(ConnectionStart),
-    /// `connection.start-ok`.
-    ConnectionStartOk(ConnectionStartOk),
+    /// `connection.start-ok`; boxed, as it is large and rare.
+    ConnectionStartOk(Box<ConnectionStartOk>),
     /// `connection.secure`.
     ConnectionSecure(ConnectionSecure),
     /// `connection.secure-ok`.
@@ -2639,20 +2639,20 @@ pub enum Method {
     ExchangeDelete(ExchangeDelete),
     /// `exchange.delete-ok`.
     ExchangeDeleteOk(ExchangeDeleteOk),
-    /// `exchange.bind`.
-    ExchangeBind(ExchangeBind),
+    /// `exchange.bind`; boxed, as it is large and rare.
+    ExchangeBind(Box<ExchangeBind>),
     /// `exchange.bind-ok`.
     ExchangeBindOk(ExchangeBindOk),
-    /// `exchange.unbind`.
-    ExchangeUnbind(ExchangeUnbind),
+    /// `exchange.unbind`; boxed, as it is large and rare.
+    ExchangeUnbind(Box<ExchangeUnbind>),
     /// `exchange.unbind-ok`.
     ExchangeUnbindOk(ExchangeUnbindOk),
     /// `queue.declare`.
     QueueDeclare(QueueDeclare),
     /// `queue.declare-ok`.
     QueueDeclareOk(QueueDeclareOk),
-    /// `queue.bind`.
-    QueueBind(QueueBind),
+    /// `queue.bind`; boxed, as it is large and rare.
+    QueueBind(Box<QueueBind>),
     /// `queue.bind-ok`.
     QueueBindOk(QueueBindOk),
     /// `queue.purge`.
@@ -2663,8 +2663,8 @@ pub enum Method {
     QueueDelete(QueueDelete),
     /// `queue.delete-ok`.
     QueueDeleteOk(QueueDeleteOk),
-    /// `queue.unbind`.
-    QueueUnbind(QueueUnbind),
+    /// `queue.unbind`; boxed, as it is large and rare.
+    QueueUnbind(Box<QueueUnbind>),
     /// `queue.unbind-ok`.
     QueueUnbindOk(QueueUnbindOk),
     /// `basic.qos`.
@@ -3096,73 +3096,71 @@ impl Method {
         limits: &Limits,
     ) -> Option<Result<Self, PayloadError>> {
         Some(match (class_id, method_id) {
-            (10, 10) => ConnectionStart::decode_args(r, limits).map(Self::ConnectionStart),
-            (10, 11) => ConnectionStartOk::decode_args(r, limits).map(Self::ConnectionStartOk),
-            (10, 20) => ConnectionSecure::decode_args(r, limits).map(Self::ConnectionSecure),
-            (10, 21) => ConnectionSecureOk::decode_args(r, limits).map(Self::ConnectionSecureOk),
-            (10, 30) => ConnectionTune::decode_args(r, limits).map(Self::ConnectionTune),
-            (10, 31) => ConnectionTuneOk::decode_args(r, limits).map(Self::ConnectionTuneOk),
-            (10, 40) => ConnectionOpen::decode_args(r, limits).map(Self::ConnectionOpen),
-            (10, 41) => ConnectionOpenOk::decode_args(r, limits).map(Self::ConnectionOpenOk),
-            (10, 50) => ConnectionClose::decode_args(r, limits).map(Self::ConnectionClose),
+            (10, 10) => ConnectionStart::decode_args(r, limits).map(Self::from),
+            (10, 11) => ConnectionStartOk::decode_args(r, limits).map(Self::from),
+            (10, 20) => ConnectionSecure::decode_args(r, limits).map(Self::from),
+            (10, 21) => ConnectionSecureOk::decode_args(r, limits).map(Self::from),
+            (10, 30) => ConnectionTune::decode_args(r, limits).map(Self::from),
+            (10, 31) => ConnectionTuneOk::decode_args(r, limits).map(Self::from),
+            (10, 40) => ConnectionOpen::decode_args(r, limits).map(Self::from),
+            (10, 41) => ConnectionOpenOk::decode_args(r, limits).map(Self::from),
+            (10, 50) => ConnectionClose::decode_args(r, limits).map(Self::from),
             (10, 51) => Ok(Self::ConnectionCloseOk(ConnectionCloseOk)),
-            (10, 60) => ConnectionBlocked::decode_args(r, limits).map(Self::ConnectionBlocked),
+            (10, 60) => ConnectionBlocked::decode_args(r, limits).map(Self::from),
             (10, 61) => Ok(Self::ConnectionUnblocked(ConnectionUnblocked)),
-            (10, 70) => {
-                ConnectionUpdateSecret::decode_args(r, limits).map(Self::ConnectionUpdateSecret)
-            }
+            (10, 70) => ConnectionUpdateSecret::decode_args(r, limits).map(Self::from),
             (10, 71) => Ok(Self::ConnectionUpdateSecretOk(ConnectionUpdateSecretOk)),
-            (20, 10) => ChannelOpen::decode_args(r, limits).map(Self::ChannelOpen),
-            (20, 11) => ChannelOpenOk::decode_args(r, limits).map(Self::ChannelOpenOk),
-            (20, 20) => ChannelFlow::decode_args(r, limits).map(Self::ChannelFlow),
-            (20, 21) => ChannelFlowOk::decode_args(r, limits).map(Self::ChannelFlowOk),
-            (20, 40) => ChannelClose::decode_args(r, limits).map(Self::ChannelClose),
+            (20, 10) => ChannelOpen::decode_args(r, limits).map(Self::from),
+            (20, 11) => ChannelOpenOk::decode_args(r, limits).map(Self::from),
+            (20, 20) => ChannelFlow::decode_args(r, limits).map(Self::from),
+            (20, 21) => ChannelFlowOk::decode_args(r, limits).map(Self::from),
+            (20, 40) => ChannelClose::decode_args(r, limits).map(Self::from),
             (20, 41) => Ok(Self::ChannelCloseOk(ChannelCloseOk)),
-            (30, 10) => AccessRequest::decode_args(r, limits).map(Self::AccessRequest),
-            (30, 11) => AccessRequestOk::decode_args(r, limits).map(Self::AccessRequestOk),
-            (40, 10) => ExchangeDeclare::decode_args(r, limits).map(Self::ExchangeDeclare),
+            (30, 10) => AccessRequest::decode_args(r, limits).map(Self::from),
+            (30, 11) => AccessRequestOk::decode_args(r, limits).map(Self::from),
+            (40, 10) => ExchangeDeclare::decode_args(r, limits).map(Self::from),
             (40, 11) => Ok(Self::ExchangeDeclareOk(ExchangeDeclareOk)),
-            (40, 20) => ExchangeDelete::decode_args(r, limits).map(Self::ExchangeDelete),
+            (40, 20) => ExchangeDelete::decode_args(r, limits).map(Self::from),
             (40, 21) => Ok(Self::ExchangeDeleteOk(ExchangeDeleteOk)),
-            (40, 30) => ExchangeBind::decode_args(r, limits).map(Self::ExchangeBind),
+            (40, 30) => ExchangeBind::decode_args(r, limits).map(Self::from),
             (40, 31) => Ok(Self::ExchangeBindOk(ExchangeBindOk)),
-            (40, 40) => ExchangeUnbind::decode_args(r, limits).map(Self::ExchangeUnbind),
+            (40, 40) => ExchangeUnbind::decode_args(r, limits).map(Self::from),
             (40, 51) => Ok(Self::ExchangeUnbindOk(ExchangeUnbindOk)),
-            (50, 10) => QueueDeclare::decode_args(r, limits).map(Self::QueueDeclare),
-            (50, 11) => QueueDeclareOk::decode_args(r, limits).map(Self::QueueDeclareOk),
-            (50, 20) => QueueBind::decode_args(r, limits).map(Self::QueueBind),
+            (50, 10) => QueueDeclare::decode_args(r, limits).map(Self::from),
+            (50, 11) => QueueDeclareOk::decode_args(r, limits).map(Self::from),
+            (50, 20) => QueueBind::decode_args(r, limits).map(Self::from),
             (50, 21) => Ok(Self::QueueBindOk(QueueBindOk)),
-            (50, 30) => QueuePurge::decode_args(r, limits).map(Self::QueuePurge),
-            (50, 31) => QueuePurgeOk::decode_args(r, limits).map(Self::QueuePurgeOk),
-            (50, 40) => QueueDelete::decode_args(r, limits).map(Self::QueueDelete),
-            (50, 41) => QueueDeleteOk::decode_args(r, limits).map(Self::QueueDeleteOk),
-            (50, 50) => QueueUnbind::decode_args(r, limits).map(Self::QueueUnbind),
+            (50, 30) => QueuePurge::decode_args(r, limits).map(Self::from),
+            (50, 31) => QueuePurgeOk::decode_args(r, limits).map(Self::from),
+            (50, 40) => QueueDelete::decode_args(r, limits).map(Self::from),
+            (50, 41) => QueueDeleteOk::decode_args(r, limits).map(Self::from),
+            (50, 50) => QueueUnbind::decode_args(r, limits).map(Self::from),
             (50, 51) => Ok(Self::QueueUnbindOk(QueueUnbindOk)),
-            (60, 10) => BasicQos::decode_args(r, limits).map(Self::BasicQos),
+            (60, 10) => BasicQos::decode_args(r, limits).map(Self::from),
             (60, 11) => Ok(Self::BasicQosOk(BasicQosOk)),
-            (60, 20) => BasicConsume::decode_args(r, limits).map(Self::BasicConsume),
-            (60, 21) => BasicConsumeOk::decode_args(r, limits).map(Self::BasicConsumeOk),
-            (60, 30) => BasicCancel::decode_args(r, limits).map(Self::BasicCancel),
-            (60, 31) => BasicCancelOk::decode_args(r, limits).map(Self::BasicCancelOk),
-            (60, 40) => BasicPublish::decode_args(r, limits).map(Self::BasicPublish),
-            (60, 50) => BasicReturn::decode_args(r, limits).map(Self::BasicReturn),
-            (60, 60) => BasicDeliver::decode_args(r, limits).map(Self::BasicDeliver),
-            (60, 70) => BasicGet::decode_args(r, limits).map(Self::BasicGet),
-            (60, 71) => BasicGetOk::decode_args(r, limits).map(Self::BasicGetOk),
-            (60, 72) => BasicGetEmpty::decode_args(r, limits).map(Self::BasicGetEmpty),
-            (60, 80) => BasicAck::decode_args(r, limits).map(Self::BasicAck),
-            (60, 90) => BasicReject::decode_args(r, limits).map(Self::BasicReject),
-            (60, 100) => BasicRecoverAsync::decode_args(r, limits).map(Self::BasicRecoverAsync),
-            (60, 110) => BasicRecover::decode_args(r, limits).map(Self::BasicRecover),
+            (60, 20) => BasicConsume::decode_args(r, limits).map(Self::from),
+            (60, 21) => BasicConsumeOk::decode_args(r, limits).map(Self::from),
+            (60, 30) => BasicCancel::decode_args(r, limits).map(Self::from),
+            (60, 31) => BasicCancelOk::decode_args(r, limits).map(Self::from),
+            (60, 40) => BasicPublish::decode_args(r, limits).map(Self::from),
+            (60, 50) => BasicReturn::decode_args(r, limits).map(Self::from),
+            (60, 60) => BasicDeliver::decode_args(r, limits).map(Self::from),
+            (60, 70) => BasicGet::decode_args(r, limits).map(Self::from),
+            (60, 71) => BasicGetOk::decode_args(r, limits).map(Self::from),
+            (60, 72) => BasicGetEmpty::decode_args(r, limits).map(Self::from),
+            (60, 80) => BasicAck::decode_args(r, limits).map(Self::from),
+            (60, 90) => BasicReject::decode_args(r, limits).map(Self::from),
+            (60, 100) => BasicRecoverAsync::decode_args(r, limits).map(Self::from),
+            (60, 110) => BasicRecover::decode_args(r, limits).map(Self::from),
             (60, 111) => Ok(Self::BasicRecoverOk(BasicRecoverOk)),
-            (60, 120) => BasicNack::decode_args(r, limits).map(Self::BasicNack),
+            (60, 120) => BasicNack::decode_args(r, limits).map(Self::from),
             (90, 10) => Ok(Self::TxSelect(TxSelect)),
             (90, 11) => Ok(Self::TxSelectOk(TxSelectOk)),
             (90, 20) => Ok(Self::TxCommit(TxCommit)),
             (90, 21) => Ok(Self::TxCommitOk(TxCommitOk)),
             (90, 30) => Ok(Self::TxRollback(TxRollback)),
             (90, 31) => Ok(Self::TxRollbackOk(TxRollbackOk)),
-            (85, 10) => ConfirmSelect::decode_args(r, limits).map(Self::ConfirmSelect),
+            (85, 10) => ConfirmSelect::decode_args(r, limits).map(Self::from),
             (85, 11) => Ok(Self::ConfirmSelectOk(ConfirmSelectOk)),
             _ => return None,
         })
@@ -3921,284 +3919,240 @@ pub(crate) mod strategies {
         vec![
             (
                 "connection.start",
-                connection_start().prop_map(Method::ConnectionStart).boxed(),
+                connection_start().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.start-ok",
-                connection_start_ok()
-                    .prop_map(Method::ConnectionStartOk)
-                    .boxed(),
+                connection_start_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.secure",
-                connection_secure()
-                    .prop_map(Method::ConnectionSecure)
-                    .boxed(),
+                connection_secure().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.secure-ok",
-                connection_secure_ok()
-                    .prop_map(Method::ConnectionSecureOk)
-                    .boxed(),
+                connection_secure_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.tune",
-                connection_tune().prop_map(Method::ConnectionTune).boxed(),
+                connection_tune().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.tune-ok",
-                connection_tune_ok()
-                    .prop_map(Method::ConnectionTuneOk)
-                    .boxed(),
+                connection_tune_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.open",
-                connection_open().prop_map(Method::ConnectionOpen).boxed(),
+                connection_open().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.open-ok",
-                connection_open_ok()
-                    .prop_map(Method::ConnectionOpenOk)
-                    .boxed(),
+                connection_open_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.close",
-                connection_close().prop_map(Method::ConnectionClose).boxed(),
+                connection_close().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.close-ok",
-                connection_close_ok()
-                    .prop_map(Method::ConnectionCloseOk)
-                    .boxed(),
+                connection_close_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.blocked",
-                connection_blocked()
-                    .prop_map(Method::ConnectionBlocked)
-                    .boxed(),
+                connection_blocked().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.unblocked",
-                connection_unblocked()
-                    .prop_map(Method::ConnectionUnblocked)
-                    .boxed(),
+                connection_unblocked().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.update-secret",
-                connection_update_secret()
-                    .prop_map(Method::ConnectionUpdateSecret)
-                    .boxed(),
+                connection_update_secret().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.update-secret-ok",
-                connection_update_secret_ok()
-                    .prop_map(Method::ConnectionUpdateSecretOk)
-                    .boxed(),
+                connection_update_secret_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.open",
-                channel_open().prop_map(Method::ChannelOpen).boxed(),
+                channel_open().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.open-ok",
-                channel_open_ok().prop_map(Method::ChannelOpenOk).boxed(),
+                channel_open_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.flow",
-                channel_flow().prop_map(Method::ChannelFlow).boxed(),
+                channel_flow().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.flow-ok",
-                channel_flow_ok().prop_map(Method::ChannelFlowOk).boxed(),
+                channel_flow_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.close",
-                channel_close().prop_map(Method::ChannelClose).boxed(),
+                channel_close().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.close-ok",
-                channel_close_ok().prop_map(Method::ChannelCloseOk).boxed(),
+                channel_close_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "access.request",
-                access_request().prop_map(Method::AccessRequest).boxed(),
+                access_request().prop_map(Method::from).boxed(),
             ),
             (
                 "access.request-ok",
-                access_request_ok()
-                    .prop_map(Method::AccessRequestOk)
-                    .boxed(),
+                access_request_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.declare",
-                exchange_declare().prop_map(Method::ExchangeDeclare).boxed(),
+                exchange_declare().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.declare-ok",
-                exchange_declare_ok()
-                    .prop_map(Method::ExchangeDeclareOk)
-                    .boxed(),
+                exchange_declare_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.delete",
-                exchange_delete().prop_map(Method::ExchangeDelete).boxed(),
+                exchange_delete().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.delete-ok",
-                exchange_delete_ok()
-                    .prop_map(Method::ExchangeDeleteOk)
-                    .boxed(),
+                exchange_delete_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.bind",
-                exchange_bind().prop_map(Method::ExchangeBind).boxed(),
+                exchange_bind().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.bind-ok",
-                exchange_bind_ok().prop_map(Method::ExchangeBindOk).boxed(),
+                exchange_bind_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.unbind",
-                exchange_unbind().prop_map(Method::ExchangeUnbind).boxed(),
+                exchange_unbind().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.unbind-ok",
-                exchange_unbind_ok()
-                    .prop_map(Method::ExchangeUnbindOk)
-                    .boxed(),
+                exchange_unbind_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.declare",
-                queue_declare().prop_map(Method::QueueDeclare).boxed(),
+                queue_declare().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.declare-ok",
-                queue_declare_ok().prop_map(Method::QueueDeclareOk).boxed(),
+                queue_declare_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "queue.bind",
-                queue_bind().prop_map(Method::QueueBind).boxed(),
-            ),
+            ("queue.bind", queue_bind().prop_map(Method::from).boxed()),
             (
                 "queue.bind-ok",
-                queue_bind_ok().prop_map(Method::QueueBindOk).boxed(),
+                queue_bind_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "queue.purge",
-                queue_purge().prop_map(Method::QueuePurge).boxed(),
-            ),
+            ("queue.purge", queue_purge().prop_map(Method::from).boxed()),
             (
                 "queue.purge-ok",
-                queue_purge_ok().prop_map(Method::QueuePurgeOk).boxed(),
+                queue_purge_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.delete",
-                queue_delete().prop_map(Method::QueueDelete).boxed(),
+                queue_delete().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.delete-ok",
-                queue_delete_ok().prop_map(Method::QueueDeleteOk).boxed(),
+                queue_delete_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.unbind",
-                queue_unbind().prop_map(Method::QueueUnbind).boxed(),
+                queue_unbind().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.unbind-ok",
-                queue_unbind_ok().prop_map(Method::QueueUnbindOk).boxed(),
+                queue_unbind_ok().prop_map(Method::from).boxed(),
             ),
-            ("basic.qos", basic_qos().prop_map(Method::BasicQos).boxed()),
+            ("basic.qos", basic_qos().prop_map(Method::from).boxed()),
             (
                 "basic.qos-ok",
-                basic_qos_ok().prop_map(Method::BasicQosOk).boxed(),
+                basic_qos_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.consume",
-                basic_consume().prop_map(Method::BasicConsume).boxed(),
+                basic_consume().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.consume-ok",
-                basic_consume_ok().prop_map(Method::BasicConsumeOk).boxed(),
+                basic_consume_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.cancel",
-                basic_cancel().prop_map(Method::BasicCancel).boxed(),
+                basic_cancel().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.cancel-ok",
-                basic_cancel_ok().prop_map(Method::BasicCancelOk).boxed(),
+                basic_cancel_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.publish",
-                basic_publish().prop_map(Method::BasicPublish).boxed(),
+                basic_publish().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.return",
-                basic_return().prop_map(Method::BasicReturn).boxed(),
+                basic_return().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.deliver",
-                basic_deliver().prop_map(Method::BasicDeliver).boxed(),
+                basic_deliver().prop_map(Method::from).boxed(),
             ),
-            ("basic.get", basic_get().prop_map(Method::BasicGet).boxed()),
+            ("basic.get", basic_get().prop_map(Method::from).boxed()),
             (
                 "basic.get-ok",
-                basic_get_ok().prop_map(Method::BasicGetOk).boxed(),
+                basic_get_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.get-empty",
-                basic_get_empty().prop_map(Method::BasicGetEmpty).boxed(),
+                basic_get_empty().prop_map(Method::from).boxed(),
             ),
-            ("basic.ack", basic_ack().prop_map(Method::BasicAck).boxed()),
+            ("basic.ack", basic_ack().prop_map(Method::from).boxed()),
             (
                 "basic.reject",
-                basic_reject().prop_map(Method::BasicReject).boxed(),
+                basic_reject().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.recover-async",
-                basic_recover_async()
-                    .prop_map(Method::BasicRecoverAsync)
-                    .boxed(),
+                basic_recover_async().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.recover",
-                basic_recover().prop_map(Method::BasicRecover).boxed(),
+                basic_recover().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.recover-ok",
-                basic_recover_ok().prop_map(Method::BasicRecoverOk).boxed(),
+                basic_recover_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "basic.nack",
-                basic_nack().prop_map(Method::BasicNack).boxed(),
-            ),
-            ("tx.select", tx_select().prop_map(Method::TxSelect).boxed()),
+            ("basic.nack", basic_nack().prop_map(Method::from).boxed()),
+            ("tx.select", tx_select().prop_map(Method::from).boxed()),
             (
                 "tx.select-ok",
-                tx_select_ok().prop_map(Method::TxSelectOk).boxed(),
+                tx_select_ok().prop_map(Method::from).boxed(),
             ),
-            ("tx.commit", tx_commit().prop_map(Method::TxCommit).boxed()),
+            ("tx.commit", tx_commit().prop_map(Method::from).boxed()),
             (
                 "tx.commit-ok",
-                tx_commit_ok().prop_map(Method::TxCommitOk).boxed(),
+                tx_commit_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "tx.rollback",
-                tx_rollback().prop_map(Method::TxRollback).boxed(),
-            ),
+            ("tx.rollback", tx_rollback().prop_map(Method::from).boxed()),
             (
                 "tx.rollback-ok",
-                tx_rollback_ok().prop_map(Method::TxRollbackOk).boxed(),
+                tx_rollback_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "confirm.select",
-                confirm_select().prop_map(Method::ConfirmSelect).boxed(),
+                confirm_select().prop_map(Method::from).boxed(),
             ),
             (
                 "confirm.select-ok",
-                confirm_select_ok()
-                    .prop_map(Method::ConfirmSelectOk)
-                    .boxed(),
+                confirm_select_ok().prop_map(Method::from).boxed(),
             ),
         ]
     }

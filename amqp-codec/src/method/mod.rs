@@ -13,6 +13,10 @@
 //! [`LongString`], `table` [`FieldTable`]. An argument named `type` is
 //! called `kind`. `Default` gives each struct the spec's default values.
 //!
+//! The few methods larger than `basic.deliver` (the bind and unbind methods
+//! and `connection.start-ok`) are boxed in [`Method`]: they are rare, and a
+//! `Method` is copied with every frame and command that holds one.
+//!
 //! [`ShortString`]: crate::ShortString
 //! [`LongString`]: crate::LongString
 //! [`FieldTable`]: crate::FieldTable
@@ -26,6 +30,12 @@ use crate::wire::Reader;
 mod generated;
 
 pub use generated::*;
+
+// Every method frame's `Method` is copied out of the decoder into the
+// channel's assembler and on into a `Command`: keep it to `basic.deliver`'s
+// 112 bytes and a tag (136 before the large methods were boxed). The
+// generator boxes any method struct over 112 bytes.
+const _: () = assert!(size_of::<Method>() <= 120);
 
 impl Method {
     /// Decodes a method frame's whole payload: class id, method id and the
