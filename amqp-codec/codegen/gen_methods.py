@@ -291,30 +291,25 @@ class MethodDef:
         return "\n".join(lines)
 
     def decoder(self):
+        """`EMPTY` (every argument zero) and `decode_args_into`, which
+        decodes the arguments into an `EMPTY` struct where it lies: built on
+        the stack and returned, a method was copied out through `Result`s
+        right after being written, and those reads stalled store forwarding
+        (see `Method::decode_into`)."""
         lim = "limits" if self.has_table() else "_limits"
         out = [
             "",
-            "    fn decode_args(r: &mut Reader<'_>, %s: &Limits) -> Result<Self, PayloadError> {"
-            % lim,
+            "    /// Every argument zero or empty: what arguments are decoded into.",
+            "    pub(crate) const EMPTY: Self = Self {",
         ]
-        if not any(f.type == "shortstr" for f in self.fields):
-            for i, (kind, g) in enumerate(self.groups()):
-                if kind == "field":
-                    out.append("        let %s = %s;" % (g.name, READ[g.type]))
-                else:
-                    out.append("        let bits%d = r.u8()?;" % i)
-                    for bit, f in enumerate(g):
-                        out.append("        let %s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
-            out.append("        Ok(Self {")
-            out.append("            %s," % ", ".join(f.name for f in self.fields))
-            out.append("        })")
-            out.append("    }")
-            return out
-        # Shortstrs are decoded into place (see `Reader::short_string_into`).
-        out.append("        let mut m = Self {")
         for f in self.fields:
-            out.append("            %s: %s," % (f.name, ZERO[f.type]))
-        out.append("        };")
+            out.append("        %s: %s," % (f.name, ZERO[f.type]))
+        out.append("    };")
+        out.append("")
+        out.append(
+            "    fn decode_args_into(m: &mut Self, r: &mut Reader<'_>, %s: &Limits) -> Result<(), PayloadError> {"
+            % lim
+        )
         for i, (kind, g) in enumerate(self.groups()):
             if kind == "field" and g.type == "shortstr":
                 out.append("        r.short_string_into(&mut m.%s)?;" % g.name)
@@ -324,6 +319,14 @@ class MethodDef:
                 out.append("        let bits%d = r.u8()?;" % i)
                 for bit, f in enumerate(g):
                     out.append("        m.%s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
+        out.append("        Ok(())")
+        out.append("    }")
+        out.append("")
+        out.append(
+            "    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {"
+        )
+        out.append("        let mut m = Self::EMPTY;")
+        out.append("        Self::decode_args_into(&mut m, r, limits)?;")
         out.append("        Ok(m)")
         out.append("    }")
         return out
@@ -446,6 +449,37 @@ def gen_methods(spec, methods, spec_label):
             )
         else:
             o.append("            (%d, %d) => Ok(Self::%s(%s))," % (m.class_id, m.id, m.rust, m.rust))
+    o.append("            _ => return None,")
+    o.append("        })")
+    o.append("    }")
+    o.append("")
+    o.append("    /// [`Method::decode_args`] into `dst`,")
+    o.append("    /// which becomes that method (its arguments zero, then decoded in")
+    o.append("    /// place); `None`, leaving `dst` alone, for an id this crate does not know.")
+    o.append("    /// `dst` holds [`Method::PLACEHOLDER`], which owns nothing, so it is")
+    o.append("    /// overwritten without a call to `Method`'s drop glue.")
+    o.append("    pub(crate) fn decode_args_into(")
+    o.append("        dst: &mut Self,")
+    o.append("        class_id: u16,")
+    o.append("        method_id: u16,")
+    o.append("        r: &mut Reader<'_>,")
+    o.append("        limits: &Limits,")
+    o.append("    ) -> Option<Result<(), PayloadError>> {")
+    o.append("        Some(match (class_id, method_id) {")
+    for m in methods:
+        if m.fields:
+            o.append("            (%d, %d) => {" % (m.class_id, m.id))
+            o.append("                std::mem::forget(std::mem::replace(dst, Self::%s(%s)));" % (m.rust, m.wrap("%s::EMPTY" % m.rust)))
+            o.append("                match dst {")
+            o.append("                    Self::%s(m) => %s::decode_args_into(m, r, limits)," % (m.rust, m.rust))
+            o.append("                    _ => Ok(()),")
+            o.append("                }")
+            o.append("            }")
+        else:
+            o.append("            (%d, %d) => {" % (m.class_id, m.id))
+            o.append("                std::mem::forget(std::mem::replace(dst, Self::%s(%s)));" % (m.rust, m.rust))
+            o.append("                Ok(())")
+            o.append("            }")
     o.append("            _ => return None,")
     o.append("        })")
     o.append("    }")

@@ -4,9 +4,10 @@
 //! Decode starts from a consumer's wire bytes in a slice (`basic.deliver`,
 //! content header, body frames at frame-max 131072) and ends with whole
 //! messages in hand. Both sides first copy the slice into their own buffer
-//! (what a read costs). Ours then runs `Decoder` and a `ContentAssembler`,
-//! which hands the body on as slices of the read buffer, one per body
-//! frame, copying nothing.
+//! (what a read costs). Ours then runs `Decoder::decode_into` into a
+//! `ContentAssembler`, which hands the body on as slices of the read
+//! buffer, one per body frame, copying nothing; `ours/frames` goes through
+//! `Frame`s (`Decoder::decode` and the assembler's frame methods) instead.
 //! amq-protocol's `parse_frame` yields frames only, each body frame copied
 //! into a `Vec`; lapin assembles them in its channel code, so two rows are
 //! given: frames only (`amq-protocol/frames`) and frames gathered into
@@ -28,7 +29,7 @@ use amq_protocol::frame::{AMQPFrame, WriteContext, gen_frame, parse_frame};
 use amq_protocol::types::generation::gen_field_table;
 use amq_protocol::types::parsing::parse_field_table;
 use amqp_codec::{
-    ContentAssembler, Decoder, FieldTable, Frame, Limits, OutputQueue, encode_content,
+    Assembled, ContentAssembler, Decoder, FieldTable, Frame, Limits, OutputQueue, encode_content,
     encode_content_shared, encode_method,
 };
 use benches::amqp::{FRAME_MAX, deliveries, properties, publish, table, table_bytes};
@@ -43,9 +44,28 @@ const SIZES: [(&str, usize, usize); 3] = [
     ("1MiB", 1 << 20, 4),
 ];
 
-/// Whole messages out of `wire` with our `Decoder` and `ContentAssembler`;
-/// returns the body bytes seen.
+/// Whole messages out of `wire` with our `Decoder::decode_into` and a
+/// `ContentAssembler`; returns the body bytes seen.
 fn ours_decode(wire: &[u8]) -> usize {
+    let mut buf = BytesMut::from(wire);
+    let mut d = Decoder::new(Limits::default());
+    d.set_frame_max(FRAME_MAX);
+    let mut channel = ContentAssembler::new(d.limits().max_body_size);
+    let mut n = 0;
+    while let Some(done) = d.decode_into(&mut buf, &mut channel).unwrap() {
+        if done == Assembled::Complete
+            && let Some(c) = channel.take_command()
+        {
+            n += c.content.as_ref().map_or(0, |c| c.body.len());
+            black_box(c);
+        }
+    }
+    n
+}
+
+/// The same through `Frame`s: `Decoder::decode`, then the assembler's
+/// `method`/`header`/`body`.
+fn ours_frames(wire: &[u8]) -> usize {
     let mut buf = BytesMut::from(wire);
     let mut d = Decoder::new(Limits::default());
     d.set_frame_max(FRAME_MAX);
@@ -122,11 +142,15 @@ fn decode(c: &mut Criterion) {
         let wire = deliveries(&binary(size), count);
         let total = size * count;
         assert_eq!(ours_decode(&wire), total);
+        assert_eq!(ours_frames(&wire), total);
         assert_eq!(theirs_frames(&wire), total);
         assert_eq!(theirs_assembled(&wire), total);
         g.throughput(Throughput::Elements(count as u64));
         g.bench_with_input(BenchmarkId::new("ours", label), &wire, |b, w| {
             b.iter(|| ours_decode(w));
+        });
+        g.bench_with_input(BenchmarkId::new("ours/frames", label), &wire, |b, w| {
+            b.iter(|| ours_frames(w));
         });
         g.bench_with_input(
             BenchmarkId::new("amq-protocol/frames", label),

@@ -61,6 +61,30 @@ impl Method {
         }
     }
 
+    /// What a method slot holds before a method is decoded into it: a
+    /// method that owns nothing, so overwriting it costs no drop.
+    pub(crate) const PLACEHOLDER: Self = Self::ChannelCloseOk(ChannelCloseOk);
+
+    /// [`Method::decode`] into `self`, where the method is to stay: returned
+    /// by value, the method was copied out right after being written, and
+    /// those reads stalled store forwarding. On error `self` holds some
+    /// method of no meaning.
+    #[inline]
+    pub(crate) fn decode_into(&mut self, mut r: Reader<'_>, limits: &Limits) -> Result<(), Error> {
+        let (Ok(class_id), Ok(method_id)) = (r.u16(), r.u16()) else {
+            return Err(Error::payload(0, 0, PayloadError::Truncated));
+        };
+        match Self::decode_args_into(self, class_id, method_id, &mut r, limits) {
+            None => Err(Error::UnknownMethod {
+                class_id,
+                method_id,
+            }),
+            Some(m) => m
+                .and_then(|()| r.finish())
+                .map_err(|e| Error::payload(class_id, method_id, e)),
+        }
+    }
+
     /// Appends the method frame payload: class id, method id, arguments.
     /// Fails only for a longstr or table over 4 GiB.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), Error> {
