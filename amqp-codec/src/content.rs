@@ -237,11 +237,17 @@ impl ContentAssembler {
         let Some(body) = self.body_in(payload)? else {
             return Ok(None);
         };
+        Ok(self.finish(body))
+    }
+
+    /// Ends the command in progress, whose header has arrived, with `body`.
+    fn finish(&mut self, body: Body) -> Option<Command> {
+        let header = self.header.take()?;
         self.remaining = 0;
-        Ok(Some(Command {
-            method: self.method.take().unwrap_or(Method::PLACEHOLDER),
-            content: self.header.take().map(|header| Content { header, body }),
-        }))
+        Some(Command {
+            method: self.method.take()?,
+            content: Some(Content { header, body }),
+        })
     }
 
     /// Takes a content body frame's payload, for

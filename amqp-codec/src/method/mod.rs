@@ -46,6 +46,7 @@ impl Method {
     }
 
     /// [`Method::decode`] from a reader over the payload.
+    #[inline(always)]
     pub(crate) fn decode_from(mut r: Reader<'_>, limits: &Limits) -> Result<Self, Error> {
         let (Ok(class_id), Ok(method_id)) = (r.u16(), r.u16()) else {
             return Err(Error::payload(0, 0, PayloadError::Truncated));
