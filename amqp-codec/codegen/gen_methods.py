@@ -93,6 +93,28 @@ STRATEGY = {
 }
 KEYWORDS = {"type": "kind"}
 
+# Bytes each argument type takes in a struct, to find the methods too large
+# to keep inline in `Method` (`ShortString` is 32 bytes, `LongString` a
+# 32-byte `Bytes`, `FieldTable` a 24-byte `Vec`); the crate asserts the
+# resulting enum size, so a stale figure here fails the build.
+RUST_SIZE = {
+    "octet": 1,
+    "short": 2,
+    "long": 4,
+    "longlong": 8,
+    "timestamp": 8,
+    "bit": 1,
+    "shortstr": 32,
+    "longstr": 32,
+    "table": 24,
+}
+# Largest method struct kept inline in `Method`: `basic.deliver`'s 112 bytes,
+# so that a delivery needs no allocation. Larger ones (the bind/unbind
+# methods, `connection.start-ok`) are rare and boxed, which keeps every
+# `Method` (and every frame and command holding one) at 120 bytes rather
+# than 136, less to copy per message.
+MAX_INLINE = 112
+
 
 def words(name):
     return [w for w in re.split(r"[\s\-_]+", name.strip()) if w]
@@ -187,6 +209,15 @@ class MethodDef:
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             sys.exit("duplicate field names in %s" % self.full_name)
+        size = sum(RUST_SIZE[f.type] for f in self.fields)
+        self.boxed = (size + 7) // 8 * 8 > MAX_INLINE
+
+    def variant_type(self):
+        return "Box<%s>" % self.rust if self.boxed else self.rust
+
+    def wrap(self, expr):
+        """`expr`, a struct, as the `Method` variant's payload."""
+        return "Box::new(%s)" % expr if self.boxed else expr
 
     def has_table(self):
         return any(f.type == "table" for f in self.fields)
@@ -254,36 +285,31 @@ class MethodDef:
         lines.append("")
         lines.append("impl From<%s> for Method {" % self.rust)
         lines.append("    fn from(m: %s) -> Self {" % self.rust)
-        lines.append("        Self::%s(m)" % self.rust)
+        lines.append("        Self::%s(%s)" % (self.rust, self.wrap("m")))
         lines.append("    }")
         lines.append("}")
         return "\n".join(lines)
 
     def decoder(self):
+        """`EMPTY` (every argument zero) and `decode_args_into`, which
+        decodes the arguments into an `EMPTY` struct where it lies: built on
+        the stack and returned, a method was copied out through `Result`s
+        right after being written, and those reads stalled store forwarding
+        (see `Method::decode_into`)."""
         lim = "limits" if self.has_table() else "_limits"
         out = [
             "",
-            "    fn decode_args(r: &mut Reader<'_>, %s: &Limits) -> Result<Self, PayloadError> {"
-            % lim,
+            "    /// Every argument zero or empty: what arguments are decoded into.",
+            "    pub(crate) const EMPTY: Self = Self {",
         ]
-        if not any(f.type == "shortstr" for f in self.fields):
-            for i, (kind, g) in enumerate(self.groups()):
-                if kind == "field":
-                    out.append("        let %s = %s;" % (g.name, READ[g.type]))
-                else:
-                    out.append("        let bits%d = r.u8()?;" % i)
-                    for bit, f in enumerate(g):
-                        out.append("        let %s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
-            out.append("        Ok(Self {")
-            out.append("            %s," % ", ".join(f.name for f in self.fields))
-            out.append("        })")
-            out.append("    }")
-            return out
-        # Shortstrs are decoded into place (see `Reader::short_string_into`).
-        out.append("        let mut m = Self {")
         for f in self.fields:
-            out.append("            %s: %s," % (f.name, ZERO[f.type]))
-        out.append("        };")
+            out.append("        %s: %s," % (f.name, ZERO[f.type]))
+        out.append("    };")
+        out.append("")
+        out.append(
+            "    fn decode_args_into(m: &mut Self, r: &mut Reader<'_>, %s: &Limits) -> Result<(), PayloadError> {"
+            % lim
+        )
         for i, (kind, g) in enumerate(self.groups()):
             if kind == "field" and g.type == "shortstr":
                 out.append("        r.short_string_into(&mut m.%s)?;" % g.name)
@@ -293,6 +319,14 @@ class MethodDef:
                 out.append("        let bits%d = r.u8()?;" % i)
                 for bit, f in enumerate(g):
                     out.append("        m.%s = bits%d & 0x%02x != 0;" % (f.name, i, 1 << bit))
+        out.append("        Ok(())")
+        out.append("    }")
+        out.append("")
+        out.append(
+            "    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {"
+        )
+        out.append("        let mut m = Self::EMPTY;")
+        out.append("        Self::decode_args_into(&mut m, r, limits)?;")
         out.append("        Ok(m)")
         out.append("    }")
         return out
@@ -364,8 +398,8 @@ def gen_methods(spec, methods, spec_label):
     o.append("#[derive(Debug, Clone, PartialEq, Eq)]")
     o.append("pub enum Method {")
     for m in methods:
-        o.append("    /// `%s`." % m.full_name)
-        o.append("    %s(%s)," % (m.rust, m.rust))
+        o.append("    /// `%s`%s." % (m.full_name, "; boxed, as it is large and rare" if m.boxed else ""))
+        o.append("    %s(%s)," % (m.rust, m.variant_type()))
     o.append("}")
     o.append("")
     o.append("impl Method {")
@@ -410,11 +444,42 @@ def gen_methods(spec, methods, spec_label):
     for m in methods:
         if m.fields:
             o.append(
-                "            (%d, %d) => %s::decode_args(r, limits).map(Self::%s),"
-                % (m.class_id, m.id, m.rust, m.rust)
+                "            (%d, %d) => %s::decode_args(r, limits).map(Self::from),"
+                % (m.class_id, m.id, m.rust)
             )
         else:
             o.append("            (%d, %d) => Ok(Self::%s(%s))," % (m.class_id, m.id, m.rust, m.rust))
+    o.append("            _ => return None,")
+    o.append("        })")
+    o.append("    }")
+    o.append("")
+    o.append("    /// [`Method::decode_args`] into `dst`,")
+    o.append("    /// which becomes that method (its arguments zero, then decoded in")
+    o.append("    /// place); `None`, leaving `dst` alone, for an id this crate does not know.")
+    o.append("    /// `dst` holds [`Method::PLACEHOLDER`], which owns nothing, so it is")
+    o.append("    /// overwritten without a call to `Method`'s drop glue.")
+    o.append("    pub(crate) fn decode_args_into(")
+    o.append("        dst: &mut Self,")
+    o.append("        class_id: u16,")
+    o.append("        method_id: u16,")
+    o.append("        r: &mut Reader<'_>,")
+    o.append("        limits: &Limits,")
+    o.append("    ) -> Option<Result<(), PayloadError>> {")
+    o.append("        Some(match (class_id, method_id) {")
+    for m in methods:
+        if m.fields:
+            o.append("            (%d, %d) => {" % (m.class_id, m.id))
+            o.append("                std::mem::forget(std::mem::replace(dst, Self::%s(%s)));" % (m.rust, m.wrap("%s::EMPTY" % m.rust)))
+            o.append("                match dst {")
+            o.append("                    Self::%s(m) => %s::decode_args_into(m, r, limits)," % (m.rust, m.rust))
+            o.append("                    _ => Ok(()),")
+            o.append("                }")
+            o.append("            }")
+        else:
+            o.append("            (%d, %d) => {" % (m.class_id, m.id))
+            o.append("                std::mem::forget(std::mem::replace(dst, Self::%s(%s)));" % (m.rust, m.rust))
+            o.append("                Ok(())")
+            o.append("            }")
     o.append("            _ => return None,")
     o.append("        })")
     o.append("    }")
@@ -462,8 +527,8 @@ def gen_methods(spec, methods, spec_label):
     o.append("        vec![")
     for m in methods:
         o.append(
-            "            (%s, %s().prop_map(Method::%s).boxed()),"
-            % (rust_str(m.full_name), m.snake, m.rust)
+            "            (%s, %s().prop_map(Method::from).boxed()),"
+            % (rust_str(m.full_name), m.snake)
         )
     o.append("        ]")
     o.append("    }")

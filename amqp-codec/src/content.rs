@@ -3,7 +3,10 @@
 //! `basic.get-ok`) the content header and body frames that follow it on the
 //! same channel, with no other frame of that channel in between.
 //!
-//! One [`ContentAssembler`] per channel. The body is handed on as the body
+//! One [`ContentAssembler`] per channel, fed [`Frame`](crate::Frame)s, or
+//! fed by [`Decoder::decode_into`](crate::Decoder::decode_into), which
+//! decodes a method straight into it and leaves the whole command there
+//! for [`ContentAssembler::take_command`]. The body is handed on as the body
 //! frames' payloads, split off the read buffer without copying (see
 //! [`Body`]); only past [`MAX_CHUNKS`] frames are the pieces gathered into
 //! one buffer, growing as frames arrive rather than trusting the announced
@@ -35,23 +38,41 @@ pub struct Content {
     pub body: Body,
 }
 
+/// What a frame did to its channel's command, from
+/// [`Decoder::decode_into`](crate::Decoder::decode_into).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assembled {
+    /// A heartbeat frame (channel 0), which is no part of any command.
+    Heartbeat,
+    /// The frame began or continued a command: more frames are due.
+    Partial,
+    /// The frame completed a command: take it with
+    /// [`ContentAssembler::take_command`] before the channel's next frame.
+    Complete,
+}
+
 /// Largest buffer reserved up front for a multi-frame body; it grows past
 /// this as frames actually arrive.
 const MAX_PREALLOC: u64 = 1 << 20;
 
 /// Gathers one channel's frames into [`Command`]s.
 ///
-/// The method waiting for its content stays in one field from its frame to
-/// the finished [`Command`] (it is 112 bytes; moved between the variants of
-/// a state enum, it was copied at shifting offsets, which stalls store
-/// forwarding).
+/// The method stays in one field from its frame (decoded there by
+/// [`Decoder::decode_into`](crate::Decoder::decode_into)) until the
+/// command is taken: moved between the variants of a state enum, or
+/// returned through `Result`s right after being written, it was copied at
+/// shifting offsets, which stalls store forwarding.
 #[derive(Debug, Clone, Default)]
 pub struct ContentAssembler {
     max_body_size: u64,
-    /// The content method whose header or body is due.
+    /// The command's method, once its frame arrived.
     method: Option<Method>,
     /// Its header, once received: body frames are then due.
     header: Option<Box<ContentHeader>>,
+    /// Whether the command is whole, waiting for `take_command`.
+    complete: bool,
+    /// The whole body, once complete.
+    body: Body,
     /// Body bytes still due.
     remaining: u64,
     /// The body frames received so far.
@@ -69,6 +90,8 @@ impl ContentAssembler {
             max_body_size,
             method: None,
             header: None,
+            complete: false,
+            body: Body::new(),
             remaining: 0,
             parts: Vec::new(),
             gathered: None,
@@ -78,16 +101,39 @@ impl ContentAssembler {
     /// Whether no command is half-received.
     #[must_use]
     pub const fn is_idle(&self) -> bool {
-        self.method.is_none()
+        self.method.is_none() || self.complete
     }
 
-    /// Drops any half-received command (e.g. when the channel closes).
+    /// Drops any half-received or untaken command (e.g. when the channel
+    /// closes).
     pub fn reset(&mut self) {
         self.method = None;
         self.header = None;
+        self.complete = false;
+        self.body = Body::new();
         self.remaining = 0;
         self.parts.clear();
         self.gathered = None;
+    }
+
+    /// The command completed by the last frame, if it is not taken yet.
+    #[inline]
+    pub fn take_command(&mut self) -> Option<Command> {
+        if !self.complete {
+            return None;
+        }
+        self.complete = false;
+        let content = match self.header.take() {
+            Some(header) => Some(Content {
+                header,
+                body: std::mem::take(&mut self.body),
+            }),
+            None => None,
+        };
+        Some(Command {
+            method: self.method.take()?,
+            content,
+        })
     }
 
     /// Takes a method frame's method: a whole command unless it carries
@@ -97,6 +143,9 @@ impl ContentAssembler {
     // through argument and return slots.
     #[inline]
     pub fn method(&mut self, method: Method) -> Result<Option<Command>, Error> {
+        if self.complete {
+            self.reset();
+        }
         if let Some(expected) = self.expected() {
             self.reset();
             return Err(Error::UnexpectedFrame {
@@ -114,10 +163,48 @@ impl ContentAssembler {
         }))
     }
 
+    /// The slot a method frame's method is decoded into, holding
+    /// [`Method::PLACEHOLDER`]; fails with 505 while content is due. An
+    /// untaken command is dropped. Follow with
+    /// [`ContentAssembler::method_decoded`], or [`ContentAssembler::reset`]
+    /// if decoding fails.
+    #[inline]
+    pub(crate) fn method_slot(&mut self) -> Result<&mut Method, Error> {
+        if self.complete {
+            self.reset();
+        }
+        if let Some(expected) = self.expected() {
+            self.reset();
+            return Err(Error::UnexpectedFrame {
+                expected,
+                got: FrameKind::Method,
+            });
+        }
+        Ok(self.method.get_or_insert(Method::PLACEHOLDER))
+    }
+
+    /// Ends a method frame decoded into [`ContentAssembler::method_slot`]:
+    /// a method without content is a whole command.
+    #[inline]
+    pub(crate) fn method_decoded(&mut self) -> Assembled {
+        if self.method.as_ref().is_some_and(Method::has_content) {
+            return Assembled::Partial;
+        }
+        self.complete = true;
+        Assembled::Complete
+    }
+
     /// Takes a content header frame's header.
     #[inline]
     pub fn header(&mut self, header: Box<ContentHeader>) -> Result<Option<Command>, Error> {
-        let (Some(method), None) = (&self.method, &self.header) else {
+        self.header_in(header)?;
+        Ok(self.take_command())
+    }
+
+    /// [`ContentAssembler::header`], leaving a whole command in place.
+    #[inline(always)]
+    pub(crate) fn header_in(&mut self, header: Box<ContentHeader>) -> Result<Assembled, Error> {
+        let (Some(method), None, false) = (&self.method, &self.header, self.complete) else {
             return Err(self.unexpected(FrameKind::Header));
         };
         let class_id = method.class_id();
@@ -135,18 +222,52 @@ impl ContentAssembler {
                 limit: self.max_body_size,
             });
         }
-        if header.body_size == 0 {
-            return Ok(self.complete(header, Body::new()));
-        }
         self.remaining = header.body_size;
         self.header = Some(header);
-        Ok(None)
+        if self.remaining == 0 {
+            self.complete = true;
+            return Ok(Assembled::Complete);
+        }
+        Ok(Assembled::Partial)
     }
 
     /// Takes a content body frame's payload.
     #[inline]
     pub fn body(&mut self, payload: Bytes) -> Result<Option<Command>, Error> {
-        if self.header.is_none() {
+        let Some(body) = self.body_in(payload)? else {
+            return Ok(None);
+        };
+        Ok(self.finish(body))
+    }
+
+    /// Ends the command in progress, whose header has arrived, with `body`.
+    fn finish(&mut self, body: Body) -> Option<Command> {
+        let header = self.header.take()?;
+        self.remaining = 0;
+        Some(Command {
+            method: self.method.take()?,
+            content: Some(Content { header, body }),
+        })
+    }
+
+    /// Takes a content body frame's payload, for
+    /// [`Decoder::decode_into`](crate::Decoder::decode_into): a whole
+    /// command stays in place.
+    #[inline]
+    pub(crate) fn body_into(&mut self, payload: Bytes) -> Result<Assembled, Error> {
+        let Some(body) = self.body_in(payload)? else {
+            return Ok(Assembled::Partial);
+        };
+        self.body = body;
+        self.complete = true;
+        Ok(Assembled::Complete)
+    }
+
+    /// Takes a content body frame's payload: the whole body once it is
+    /// complete.
+    #[inline(always)]
+    fn body_in(&mut self, payload: Bytes) -> Result<Option<Body>, Error> {
+        if self.header.is_none() || self.complete {
             return Err(self.unexpected(FrameKind::Body));
         }
         let got = payload.len() as u64;
@@ -162,9 +283,7 @@ impl ContentAssembler {
         let done = self.remaining == 0;
         match &mut self.gathered {
             // The usual case: the whole body in one frame, passed on as is.
-            None if done && self.parts.is_empty() => {
-                return Ok(self.finish(Body::from(payload)));
-            }
+            None if done && self.parts.is_empty() => return Ok(Some(Body::from(payload))),
             // Empty frames add nothing and would only lengthen the list.
             _ if payload.is_empty() => {}
             None if self.parts.len() < MAX_CHUNKS => self.parts.push(payload),
@@ -183,34 +302,18 @@ impl ContentAssembler {
         if !done {
             return Ok(None);
         }
-        let body = match self.gathered.take() {
+        Ok(Some(match self.gathered.take() {
             Some(g) => Body::from(g.freeze()),
             None => Body::from_chunks(std::mem::take(&mut self.parts)),
-        };
-        Ok(self.finish(body))
-    }
-
-    /// Ends the command in progress, whose header has arrived, with `body`.
-    fn finish(&mut self, body: Body) -> Option<Command> {
-        let header = self.header.take()?;
-        self.complete(header, body)
-    }
-
-    /// Ends the command in progress with `header` and `body`.
-    fn complete(&mut self, header: Box<ContentHeader>, body: Body) -> Option<Command> {
-        self.remaining = 0;
-        Some(Command {
-            method: self.method.take()?,
-            content: Some(Content { header, body }),
-        })
+        }))
     }
 
     /// What frame the channel is waiting for, if not a method.
     const fn expected(&self) -> Option<FrameKind> {
-        match (&self.method, &self.header) {
-            (None, _) => None,
-            (Some(_), None) => Some(FrameKind::Header),
-            (Some(_), Some(_)) => Some(FrameKind::Body),
+        match (&self.method, &self.header, self.complete) {
+            (None, _, _) | (_, _, true) => None,
+            (Some(_), None, false) => Some(FrameKind::Header),
+            (Some(_), Some(_), false) => Some(FrameKind::Body),
         }
     }
 
@@ -220,3 +323,6 @@ impl ContentAssembler {
         Error::UnexpectedFrame { expected, got }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use crate::codec::{Decoder, decode_protocol_header, encode, encode_method};
 use crate::config::{ClientConfig, Limits, ServerConfig, Tune};
 use crate::conn::Connection;
-use crate::content::ContentAssembler;
+use crate::content::{Assembled, Command, ContentAssembler};
 use crate::error::Error;
 use crate::event::Event;
 use crate::field_table::FieldTable;
@@ -102,6 +102,62 @@ pub fn frame(data: &[u8]) {
     }
     let mut buf = BytesMut::from(data);
     let _ = decode_protocol_header(&mut buf);
+    assert_eq!(commands(data, true), commands(data, false));
+}
+
+/// The commands (`None` for a heartbeat) and first error of `data` fed in
+/// chunks, through [`Frame`]s or decoded in place
+/// ([`Decoder::decode_into`]), which must agree.
+fn commands(data: &[u8], in_place: bool) -> (Vec<(u16, Option<Command>)>, Option<Error>) {
+    let limits = small_limits();
+    let mut d = Decoder::new(limits);
+    let mut channels: BTreeMap<u16, ContentAssembler> = BTreeMap::new();
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    for c in chunks(data) {
+        buf.extend_from_slice(c);
+        while let Some(channel) = Decoder::peek_channel(&buf) {
+            if channels.len() >= 64 && !channels.contains_key(&channel) {
+                return (out, None);
+            }
+            let a = channels
+                .entry(channel)
+                .or_insert_with(|| ContentAssembler::new(limits.max_body_size));
+            let r = if in_place {
+                d.decode_into(&mut buf, a).map(|done| {
+                    done.map(|done| match done {
+                        Assembled::Heartbeat => Some(None),
+                        Assembled::Partial => None,
+                        Assembled::Complete => a.take_command().map(Some),
+                    })
+                })
+            } else {
+                d.decode(&mut buf).and_then(|f| {
+                    f.map(|f| {
+                        Ok(match f {
+                            Frame::Method { method, .. } => a.method(method)?.map(Some),
+                            Frame::Header { header, .. } => a.header(header)?.map(Some),
+                            Frame::Body { payload, .. } => a.body(payload)?.map(Some),
+                            Frame::Heartbeat => Some(None),
+                        })
+                    })
+                    .transpose()
+                })
+            };
+            match r {
+                Ok(None) => break,
+                Ok(Some(None)) => {}
+                Ok(Some(Some(cmd))) => {
+                    if let Some(Method::ConnectionTune(t)) = cmd.as_ref().map(|c| &c.method) {
+                        d.set_frame_max(t.frame_max);
+                    }
+                    out.push((channel, cmd));
+                }
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+    (out, None)
 }
 
 /// Field table decoder, on `data` as a whole length-prefixed table and on

@@ -11,7 +11,8 @@
 //!   RabbitMQ sends or accepts.
 //! * [`properties`]: the content header and [`BasicProperties`].
 //! * [`content`]: a channel's method, header and body frames gathered into
-//!   [`Command`]s.
+//!   [`Command`]s, from [`Frame`]s or, without the copies a `Frame` costs,
+//!   straight from the bytes ([`Decoder::decode_into`]).
 //! * [`error`]: one [`Error`] with the reply code each failure closes the
 //!   connection with.
 //!
@@ -61,6 +62,19 @@
 //! }
 //! assert_eq!(commands[0].method.name(), "basic.publish");
 //! assert_eq!(commands[0].content.as_ref().unwrap().body, b"hi");
+//!
+//! // The same without `Frame`s: each frame decoded into its channel's
+//! // assembler, which holds a whole command until it is taken.
+//! # let mut wire = BytesMut::new();
+//! # encode_method(1, &Method::from(BasicPublish::default()), &mut wire)?;
+//! # encode_content(1, 60, &BasicProperties::default(), b"hi", 131_072, &mut wire)?;
+//! use amqp_codec::Assembled;
+//! while let Some(done) = decoder.decode_into(&mut wire, &mut channel_1)? {
+//!     if done == Assembled::Complete {
+//!         commands.extend(channel_1.take_command());
+//!     }
+//! }
+//! assert_eq!(commands[1].content.as_ref().unwrap().body, b"hi");
 //! # Ok::<(), amqp_codec::Error>(())
 //! ```
 #![cfg_attr(
@@ -100,7 +114,7 @@ pub use codec::{Decoder, decode_protocol_header, encode, encode_content, encode_
 pub use config::{Capabilities, ClientConfig, Limits, ServerConfig, Tune};
 pub use conn::{Connection, Role};
 pub use constants::ReplyCode;
-pub use content::{Command, Content, ContentAssembler};
+pub use content::{Assembled, Command, Content, ContentAssembler};
 pub use error::{Error, FrameKind, PayloadError};
 pub use event::{Delivery, Event, Publish};
 pub use field_table::{Decimal, FieldArray, FieldTable, FieldValue};

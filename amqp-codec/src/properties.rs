@@ -219,6 +219,9 @@ impl ContentHeader {
 
     /// Decodes a content header frame's whole payload, straight into the
     /// box the frame carries it in.
+    // Inlined into the decoder's payload function, as `Method::decode_from`
+    // is (see `Decoder::decode_payload`).
+    #[inline(always)]
     pub(crate) fn decode(r: &mut Reader<'_>, limits: &Limits) -> Result<Box<Self>, Error> {
         let class_id = r.u16().map_err(|e| Error::payload(0, 0, e))?;
         let at = |e| Error::payload(class_id, 0, e);

@@ -35,7 +35,7 @@ impl Connection {
                 self.connected();
                 Ok(())
             }
-            (Role::Server, Phase::Start, Method::ConnectionStartOk(s)) => self.on_start_ok(s),
+            (Role::Server, Phase::Start, Method::ConnectionStartOk(s)) => self.on_start_ok(*s),
             (Role::Server, Phase::Secure, Method::ConnectionSecureOk(s)) => {
                 self.authenticate(s.response);
                 Ok(())
@@ -92,7 +92,7 @@ impl Connection {
             response: cfg.credentials.response()?,
             locale: super::close::short_string(locale),
         };
-        self.write_method(0, &Method::ConnectionStartOk(start_ok))?;
+        self.write_method(0, &Method::from(start_ok))?;
         self.peer_properties = s.server_properties;
         self.phase = Phase::Tune;
         Ok(())

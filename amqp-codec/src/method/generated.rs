@@ -48,19 +48,32 @@ impl ConnectionStart {
     /// Spec name.
     pub const NAME: &'static str = "connection.start";
 
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        version_major: 0,
+        version_minor: 0,
+        server_properties: FieldTable::new(),
+        mechanisms: LongString::new(),
+        locales: LongString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.version_major = r.u8()?;
+        m.version_minor = r.u8()?;
+        m.server_properties = r.table(limits)?;
+        m.mechanisms = r.long_string()?;
+        m.locales = r.long_string()?;
+        Ok(())
+    }
+
     fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let version_major = r.u8()?;
-        let version_minor = r.u8()?;
-        let server_properties = r.table(limits)?;
-        let mechanisms = r.long_string()?;
-        let locales = r.long_string()?;
-        Ok(Self {
-            version_major,
-            version_minor,
-            server_properties,
-            mechanisms,
-            locales,
-        })
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -111,17 +124,29 @@ impl ConnectionStartOk {
     /// Spec name.
     pub const NAME: &'static str = "connection.start-ok";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            client_properties: FieldTable::new(),
-            mechanism: ShortString::new(),
-            response: LongString::new(),
-            locale: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        client_properties: FieldTable::new(),
+        mechanism: ShortString::new(),
+        response: LongString::new(),
+        locale: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.client_properties = r.table(limits)?;
         r.short_string_into(&mut m.mechanism)?;
         m.response = r.long_string()?;
         r.short_string_into(&mut m.locale)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -136,7 +161,7 @@ impl ConnectionStartOk {
 
 impl From<ConnectionStartOk> for Method {
     fn from(m: ConnectionStartOk) -> Self {
-        Self::ConnectionStartOk(m)
+        Self::ConnectionStartOk(Box::new(m))
     }
 }
 
@@ -155,9 +180,24 @@ impl ConnectionSecure {
     /// Spec name.
     pub const NAME: &'static str = "connection.secure";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let challenge = r.long_string()?;
-        Ok(Self { challenge })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        challenge: LongString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.challenge = r.long_string()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -187,9 +227,24 @@ impl ConnectionSecureOk {
     /// Spec name.
     pub const NAME: &'static str = "connection.secure-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let response = r.long_string()?;
-        Ok(Self { response })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        response: LongString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.response = r.long_string()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -223,15 +278,28 @@ impl ConnectionTune {
     /// Spec name.
     pub const NAME: &'static str = "connection.tune";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let channel_max = r.u16()?;
-        let frame_max = r.u32()?;
-        let heartbeat = r.u16()?;
-        Ok(Self {
-            channel_max,
-            frame_max,
-            heartbeat,
-        })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        channel_max: 0,
+        frame_max: 0,
+        heartbeat: 0,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.channel_max = r.u16()?;
+        m.frame_max = r.u32()?;
+        m.heartbeat = r.u16()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -267,15 +335,28 @@ impl ConnectionTuneOk {
     /// Spec name.
     pub const NAME: &'static str = "connection.tune-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let channel_max = r.u16()?;
-        let frame_max = r.u32()?;
-        let heartbeat = r.u16()?;
-        Ok(Self {
-            channel_max,
-            frame_max,
-            heartbeat,
-        })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        channel_max: 0,
+        frame_max: 0,
+        heartbeat: 0,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.channel_max = r.u16()?;
+        m.frame_max = r.u32()?;
+        m.heartbeat = r.u16()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -321,16 +402,28 @@ impl ConnectionOpen {
     /// Spec name.
     pub const NAME: &'static str = "connection.open";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            virtual_host: ShortString::new(),
-            capabilities: ShortString::new(),
-            insist: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        virtual_host: ShortString::new(),
+        capabilities: ShortString::new(),
+        insist: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.virtual_host)?;
         r.short_string_into(&mut m.capabilities)?;
         let bits2 = r.u8()?;
         m.insist = bits2 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -363,11 +456,23 @@ impl ConnectionOpenOk {
     /// Spec name.
     pub const NAME: &'static str = "connection.open-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            known_hosts: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        known_hosts: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.known_hosts)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -404,17 +509,29 @@ impl ConnectionClose {
     /// Spec name.
     pub const NAME: &'static str = "connection.close";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            reply_code: 0,
-            reply_text: ShortString::new(),
-            class_id: 0,
-            method_id: 0,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        reply_code: 0,
+        reply_text: ShortString::new(),
+        class_id: 0,
+        method_id: 0,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.reply_code = r.u16()?;
         r.short_string_into(&mut m.reply_text)?;
         m.class_id = r.u16()?;
         m.method_id = r.u16()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -466,11 +583,23 @@ impl ConnectionBlocked {
     /// Spec name.
     pub const NAME: &'static str = "connection.blocked";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            reason: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        reason: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.reason)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -521,13 +650,25 @@ impl ConnectionUpdateSecret {
     /// Spec name.
     pub const NAME: &'static str = "connection.update-secret";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            new_secret: LongString::new(),
-            reason: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        new_secret: LongString::new(),
+        reason: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.new_secret = r.long_string()?;
         r.short_string_into(&mut m.reason)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -577,11 +718,23 @@ impl ChannelOpen {
     /// Spec name.
     pub const NAME: &'static str = "channel.open";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            out_of_band: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        out_of_band: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.out_of_band)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -612,9 +765,24 @@ impl ChannelOpenOk {
     /// Spec name.
     pub const NAME: &'static str = "channel.open-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let channel_id = r.long_string()?;
-        Ok(Self { channel_id })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        channel_id: LongString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.channel_id = r.long_string()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -644,10 +812,23 @@ impl ChannelFlow {
     /// Spec name.
     pub const NAME: &'static str = "channel.flow";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { active: false };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         let bits0 = r.u8()?;
-        let active = bits0 & 0x01 != 0;
-        Ok(Self { active })
+        m.active = bits0 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -677,10 +858,23 @@ impl ChannelFlowOk {
     /// Spec name.
     pub const NAME: &'static str = "channel.flow-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { active: false };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         let bits0 = r.u8()?;
-        let active = bits0 & 0x01 != 0;
-        Ok(Self { active })
+        m.active = bits0 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -716,17 +910,29 @@ impl ChannelClose {
     /// Spec name.
     pub const NAME: &'static str = "channel.close";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            reply_code: 0,
-            reply_text: ShortString::new(),
-            class_id: 0,
-            method_id: 0,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        reply_code: 0,
+        reply_text: ShortString::new(),
+        class_id: 0,
+        method_id: 0,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.reply_code = r.u16()?;
         r.short_string_into(&mut m.reply_text)?;
         m.class_id = r.u16()?;
         m.method_id = r.u16()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -801,15 +1007,21 @@ impl AccessRequest {
     /// Spec name.
     pub const NAME: &'static str = "access.request";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            realm: ShortString::new(),
-            exclusive: false,
-            passive: false,
-            active: false,
-            write: false,
-            read: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        realm: ShortString::new(),
+        exclusive: false,
+        passive: false,
+        active: false,
+        write: false,
+        read: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.realm)?;
         let bits1 = r.u8()?;
         m.exclusive = bits1 & 0x01 != 0;
@@ -817,6 +1029,12 @@ impl AccessRequest {
         m.active = bits1 & 0x04 != 0;
         m.write = bits1 & 0x08 != 0;
         m.read = bits1 & 0x10 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -860,9 +1078,22 @@ impl AccessRequestOk {
     /// Spec name.
     pub const NAME: &'static str = "access.request-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let ticket = r.u16()?;
-        Ok(Self { ticket })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { ticket: 0 };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.ticket = r.u16()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -924,18 +1155,24 @@ impl ExchangeDeclare {
     /// Spec name.
     pub const NAME: &'static str = "exchange.declare";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            exchange: ShortString::new(),
-            kind: ShortString::new(),
-            passive: false,
-            durable: false,
-            auto_delete: false,
-            internal: false,
-            nowait: false,
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        exchange: ShortString::new(),
+        kind: ShortString::new(),
+        passive: false,
+        durable: false,
+        auto_delete: false,
+        internal: false,
+        nowait: false,
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.exchange)?;
         r.short_string_into(&mut m.kind)?;
@@ -946,6 +1183,12 @@ impl ExchangeDeclare {
         m.internal = bits3 & 0x08 != 0;
         m.nowait = bits3 & 0x10 != 0;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1010,18 +1253,30 @@ impl ExchangeDelete {
     /// Spec name.
     pub const NAME: &'static str = "exchange.delete";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            exchange: ShortString::new(),
-            if_unused: false,
-            nowait: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        exchange: ShortString::new(),
+        if_unused: false,
+        nowait: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.exchange)?;
         let bits2 = r.u8()?;
         m.if_unused = bits2 & 0x01 != 0;
         m.nowait = bits2 & 0x02 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1082,15 +1337,21 @@ impl ExchangeBind {
     /// Spec name.
     pub const NAME: &'static str = "exchange.bind";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            destination: ShortString::new(),
-            source: ShortString::new(),
-            routing_key: ShortString::new(),
-            nowait: false,
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        destination: ShortString::new(),
+        source: ShortString::new(),
+        routing_key: ShortString::new(),
+        nowait: false,
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.destination)?;
         r.short_string_into(&mut m.source)?;
@@ -1098,6 +1359,12 @@ impl ExchangeBind {
         let bits4 = r.u8()?;
         m.nowait = bits4 & 0x01 != 0;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1114,7 +1381,7 @@ impl ExchangeBind {
 
 impl From<ExchangeBind> for Method {
     fn from(m: ExchangeBind) -> Self {
-        Self::ExchangeBind(m)
+        Self::ExchangeBind(Box::new(m))
     }
 }
 
@@ -1161,15 +1428,21 @@ impl ExchangeUnbind {
     /// Spec name.
     pub const NAME: &'static str = "exchange.unbind";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            destination: ShortString::new(),
-            source: ShortString::new(),
-            routing_key: ShortString::new(),
-            nowait: false,
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        destination: ShortString::new(),
+        source: ShortString::new(),
+        routing_key: ShortString::new(),
+        nowait: false,
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.destination)?;
         r.short_string_into(&mut m.source)?;
@@ -1177,6 +1450,12 @@ impl ExchangeUnbind {
         let bits4 = r.u8()?;
         m.nowait = bits4 & 0x01 != 0;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1193,7 +1472,7 @@ impl ExchangeUnbind {
 
 impl From<ExchangeUnbind> for Method {
     fn from(m: ExchangeUnbind) -> Self {
-        Self::ExchangeUnbind(m)
+        Self::ExchangeUnbind(Box::new(m))
     }
 }
 
@@ -1244,17 +1523,23 @@ impl QueueDeclare {
     /// Spec name.
     pub const NAME: &'static str = "queue.declare";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            passive: false,
-            durable: false,
-            exclusive: false,
-            auto_delete: false,
-            nowait: false,
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        passive: false,
+        durable: false,
+        exclusive: false,
+        auto_delete: false,
+        nowait: false,
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
@@ -1264,6 +1549,12 @@ impl QueueDeclare {
         m.auto_delete = bits2 & 0x08 != 0;
         m.nowait = bits2 & 0x10 != 0;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1307,15 +1598,27 @@ impl QueueDeclareOk {
     /// Spec name.
     pub const NAME: &'static str = "queue.declare-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            queue: ShortString::new(),
-            message_count: 0,
-            consumer_count: 0,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        queue: ShortString::new(),
+        message_count: 0,
+        consumer_count: 0,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.queue)?;
         m.message_count = r.u32()?;
         m.consumer_count = r.u32()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1358,15 +1661,21 @@ impl QueueBind {
     /// Spec name.
     pub const NAME: &'static str = "queue.bind";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            exchange: ShortString::new(),
-            routing_key: ShortString::new(),
-            nowait: false,
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        exchange: ShortString::new(),
+        routing_key: ShortString::new(),
+        nowait: false,
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         r.short_string_into(&mut m.exchange)?;
@@ -1374,6 +1683,12 @@ impl QueueBind {
         let bits4 = r.u8()?;
         m.nowait = bits4 & 0x01 != 0;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1390,7 +1705,7 @@ impl QueueBind {
 
 impl From<QueueBind> for Method {
     fn from(m: QueueBind) -> Self {
-        Self::QueueBind(m)
+        Self::QueueBind(Box::new(m))
     }
 }
 
@@ -1431,16 +1746,28 @@ impl QueuePurge {
     /// Spec name.
     pub const NAME: &'static str = "queue.purge";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            nowait: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        nowait: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
         m.nowait = bits2 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1473,9 +1800,22 @@ impl QueuePurgeOk {
     /// Spec name.
     pub const NAME: &'static str = "queue.purge-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let message_count = r.u32()?;
-        Ok(Self { message_count })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { message_count: 0 };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.message_count = r.u32()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1513,20 +1853,32 @@ impl QueueDelete {
     /// Spec name.
     pub const NAME: &'static str = "queue.delete";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            if_unused: false,
-            if_empty: false,
-            nowait: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        if_unused: false,
+        if_empty: false,
+        nowait: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
         m.if_unused = bits2 & 0x01 != 0;
         m.if_empty = bits2 & 0x02 != 0;
         m.nowait = bits2 & 0x04 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1563,9 +1915,22 @@ impl QueueDeleteOk {
     /// Spec name.
     pub const NAME: &'static str = "queue.delete-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let message_count = r.u32()?;
-        Ok(Self { message_count })
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { message_count: 0 };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.message_count = r.u32()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1603,19 +1968,31 @@ impl QueueUnbind {
     /// Spec name.
     pub const NAME: &'static str = "queue.unbind";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            exchange: ShortString::new(),
-            routing_key: ShortString::new(),
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        exchange: ShortString::new(),
+        routing_key: ShortString::new(),
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         r.short_string_into(&mut m.exchange)?;
         r.short_string_into(&mut m.routing_key)?;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1631,7 +2008,7 @@ impl QueueUnbind {
 
 impl From<QueueUnbind> for Method {
     fn from(m: QueueUnbind) -> Self {
-        Self::QueueUnbind(m)
+        Self::QueueUnbind(Box::new(m))
     }
 }
 
@@ -1672,16 +2049,29 @@ impl BasicQos {
     /// Spec name.
     pub const NAME: &'static str = "basic.qos";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let prefetch_size = r.u32()?;
-        let prefetch_count = r.u16()?;
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        prefetch_size: 0,
+        prefetch_count: 0,
+        global: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.prefetch_size = r.u32()?;
+        m.prefetch_count = r.u16()?;
         let bits2 = r.u8()?;
-        let global = bits2 & 0x01 != 0;
-        Ok(Self {
-            prefetch_size,
-            prefetch_count,
-            global,
-        })
+        m.global = bits2 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -1745,17 +2135,23 @@ impl BasicConsume {
     /// Spec name.
     pub const NAME: &'static str = "basic.consume";
 
-    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            consumer_tag: ShortString::new(),
-            no_local: false,
-            no_ack: false,
-            exclusive: false,
-            nowait: false,
-            arguments: FieldTable::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        consumer_tag: ShortString::new(),
+        no_local: false,
+        no_ack: false,
+        exclusive: false,
+        nowait: false,
+        arguments: FieldTable::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         r.short_string_into(&mut m.consumer_tag)?;
@@ -1765,6 +2161,12 @@ impl BasicConsume {
         m.exclusive = bits3 & 0x04 != 0;
         m.nowait = bits3 & 0x08 != 0;
         m.arguments = r.table(limits)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1804,11 +2206,23 @@ impl BasicConsumeOk {
     /// Spec name.
     pub const NAME: &'static str = "basic.consume-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            consumer_tag: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        consumer_tag: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.consumer_tag)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1841,14 +2255,26 @@ impl BasicCancel {
     /// Spec name.
     pub const NAME: &'static str = "basic.cancel";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            consumer_tag: ShortString::new(),
-            nowait: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        consumer_tag: ShortString::new(),
+        nowait: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.consumer_tag)?;
         let bits1 = r.u8()?;
         m.nowait = bits1 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1880,11 +2306,23 @@ impl BasicCancelOk {
     /// Spec name.
     pub const NAME: &'static str = "basic.cancel-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            consumer_tag: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        consumer_tag: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.consumer_tag)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1923,20 +2361,32 @@ impl BasicPublish {
     /// Spec name.
     pub const NAME: &'static str = "basic.publish";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            exchange: ShortString::new(),
-            routing_key: ShortString::new(),
-            mandatory: false,
-            immediate: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        exchange: ShortString::new(),
+        routing_key: ShortString::new(),
+        mandatory: false,
+        immediate: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.exchange)?;
         r.short_string_into(&mut m.routing_key)?;
         let bits3 = r.u8()?;
         m.mandatory = bits3 & 0x01 != 0;
         m.immediate = bits3 & 0x02 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -1976,17 +2426,29 @@ impl BasicReturn {
     /// Spec name.
     pub const NAME: &'static str = "basic.return";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            reply_code: 0,
-            reply_text: ShortString::new(),
-            exchange: ShortString::new(),
-            routing_key: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        reply_code: 0,
+        reply_text: ShortString::new(),
+        exchange: ShortString::new(),
+        routing_key: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.reply_code = r.u16()?;
         r.short_string_into(&mut m.reply_text)?;
         r.short_string_into(&mut m.exchange)?;
         r.short_string_into(&mut m.routing_key)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -2028,20 +2490,32 @@ impl BasicDeliver {
     /// Spec name.
     pub const NAME: &'static str = "basic.deliver";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            consumer_tag: ShortString::new(),
-            delivery_tag: 0,
-            redelivered: false,
-            exchange: ShortString::new(),
-            routing_key: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        consumer_tag: ShortString::new(),
+        delivery_tag: 0,
+        redelivered: false,
+        exchange: ShortString::new(),
+        routing_key: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.consumer_tag)?;
         m.delivery_tag = r.u64()?;
         let bits2 = r.u8()?;
         m.redelivered = bits2 & 0x01 != 0;
         r.short_string_into(&mut m.exchange)?;
         r.short_string_into(&mut m.routing_key)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -2080,16 +2554,28 @@ impl BasicGet {
     /// Spec name.
     pub const NAME: &'static str = "basic.get";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            ticket: 0,
-            queue: ShortString::new(),
-            no_ack: false,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        ticket: 0,
+        queue: ShortString::new(),
+        no_ack: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.ticket = r.u16()?;
         r.short_string_into(&mut m.queue)?;
         let bits2 = r.u8()?;
         m.no_ack = bits2 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -2130,20 +2616,32 @@ impl BasicGetOk {
     /// Spec name.
     pub const NAME: &'static str = "basic.get-ok";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            delivery_tag: 0,
-            redelivered: false,
-            exchange: ShortString::new(),
-            routing_key: ShortString::new(),
-            message_count: 0,
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        delivery_tag: 0,
+        redelivered: false,
+        exchange: ShortString::new(),
+        routing_key: ShortString::new(),
+        message_count: 0,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         m.delivery_tag = r.u64()?;
         let bits1 = r.u8()?;
         m.redelivered = bits1 & 0x01 != 0;
         r.short_string_into(&mut m.exchange)?;
         r.short_string_into(&mut m.routing_key)?;
         m.message_count = r.u32()?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -2178,11 +2676,23 @@ impl BasicGetEmpty {
     /// Spec name.
     pub const NAME: &'static str = "basic.get-empty";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let mut m = Self {
-            cluster_id: ShortString::new(),
-        };
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        cluster_id: ShortString::new(),
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         r.short_string_into(&mut m.cluster_id)?;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
         Ok(m)
     }
 
@@ -2215,14 +2725,27 @@ impl BasicAck {
     /// Spec name.
     pub const NAME: &'static str = "basic.ack";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let delivery_tag = r.u64()?;
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        delivery_tag: 0,
+        multiple: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.delivery_tag = r.u64()?;
         let bits1 = r.u8()?;
-        let multiple = bits1 & 0x01 != 0;
-        Ok(Self {
-            delivery_tag,
-            multiple,
-        })
+        m.multiple = bits1 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2264,14 +2787,27 @@ impl BasicReject {
     /// Spec name.
     pub const NAME: &'static str = "basic.reject";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let delivery_tag = r.u64()?;
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        delivery_tag: 0,
+        requeue: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.delivery_tag = r.u64()?;
         let bits1 = r.u8()?;
-        let requeue = bits1 & 0x01 != 0;
-        Ok(Self {
-            delivery_tag,
-            requeue,
-        })
+        m.requeue = bits1 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2302,10 +2838,23 @@ impl BasicRecoverAsync {
     /// Spec name.
     pub const NAME: &'static str = "basic.recover-async";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { requeue: false };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         let bits0 = r.u8()?;
-        let requeue = bits0 & 0x01 != 0;
-        Ok(Self { requeue })
+        m.requeue = bits0 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2335,10 +2884,23 @@ impl BasicRecover {
     /// Spec name.
     pub const NAME: &'static str = "basic.recover";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { requeue: false };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         let bits0 = r.u8()?;
-        let requeue = bits0 & 0x01 != 0;
-        Ok(Self { requeue })
+        m.requeue = bits0 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2400,16 +2962,29 @@ impl BasicNack {
     /// Spec name.
     pub const NAME: &'static str = "basic.nack";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
-        let delivery_tag = r.u64()?;
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self {
+        delivery_tag: 0,
+        multiple: false,
+        requeue: false,
+    };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
+        m.delivery_tag = r.u64()?;
         let bits1 = r.u8()?;
-        let multiple = bits1 & 0x01 != 0;
-        let requeue = bits1 & 0x02 != 0;
-        Ok(Self {
-            delivery_tag,
-            multiple,
-            requeue,
-        })
+        m.multiple = bits1 & 0x01 != 0;
+        m.requeue = bits1 & 0x02 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2548,10 +3123,23 @@ impl ConfirmSelect {
     /// Spec name.
     pub const NAME: &'static str = "confirm.select";
 
-    fn decode_args(r: &mut Reader<'_>, _limits: &Limits) -> Result<Self, PayloadError> {
+    /// Every argument zero or empty: what arguments are decoded into.
+    pub(crate) const EMPTY: Self = Self { nowait: false };
+
+    fn decode_args_into(
+        m: &mut Self,
+        r: &mut Reader<'_>,
+        _limits: &Limits,
+    ) -> Result<(), PayloadError> {
         let bits0 = r.u8()?;
-        let nowait = bits0 & 0x01 != 0;
-        Ok(Self { nowait })
+        m.nowait = bits0 & 0x01 != 0;
+        Ok(())
+    }
+
+    fn decode_args(r: &mut Reader<'_>, limits: &Limits) -> Result<Self, PayloadError> {
+        let mut m = Self::EMPTY;
+        Self::decode_args_into(&mut m, r, limits)?;
+        Ok(m)
     }
 
     fn encode_args(&self, dst: &mut BytesMut) -> Result<(), Error> {
@@ -2589,8 +3177,8 @@ impl From<ConfirmSelectOk> for Method {
 pub enum Method {
     /// `connection.start`.
     ConnectionStart(ConnectionStart),
-    /// `connection.start-ok`.
-    ConnectionStartOk(ConnectionStartOk),
+    /// `connection.start-ok`; boxed, as it is large and rare.
+    ConnectionStartOk(Box<ConnectionStartOk>),
     /// `connection.secure`.
     ConnectionSecure(ConnectionSecure),
     /// `connection.secure-ok`.
@@ -2639,20 +3227,20 @@ pub enum Method {
     ExchangeDelete(ExchangeDelete),
     /// `exchange.delete-ok`.
     ExchangeDeleteOk(ExchangeDeleteOk),
-    /// `exchange.bind`.
-    ExchangeBind(ExchangeBind),
+    /// `exchange.bind`; boxed, as it is large and rare.
+    ExchangeBind(Box<ExchangeBind>),
     /// `exchange.bind-ok`.
     ExchangeBindOk(ExchangeBindOk),
-    /// `exchange.unbind`.
-    ExchangeUnbind(ExchangeUnbind),
+    /// `exchange.unbind`; boxed, as it is large and rare.
+    ExchangeUnbind(Box<ExchangeUnbind>),
     /// `exchange.unbind-ok`.
     ExchangeUnbindOk(ExchangeUnbindOk),
     /// `queue.declare`.
     QueueDeclare(QueueDeclare),
     /// `queue.declare-ok`.
     QueueDeclareOk(QueueDeclareOk),
-    /// `queue.bind`.
-    QueueBind(QueueBind),
+    /// `queue.bind`; boxed, as it is large and rare.
+    QueueBind(Box<QueueBind>),
     /// `queue.bind-ok`.
     QueueBindOk(QueueBindOk),
     /// `queue.purge`.
@@ -2663,8 +3251,8 @@ pub enum Method {
     QueueDelete(QueueDelete),
     /// `queue.delete-ok`.
     QueueDeleteOk(QueueDeleteOk),
-    /// `queue.unbind`.
-    QueueUnbind(QueueUnbind),
+    /// `queue.unbind`; boxed, as it is large and rare.
+    QueueUnbind(Box<QueueUnbind>),
     /// `queue.unbind-ok`.
     QueueUnbindOk(QueueUnbindOk),
     /// `basic.qos`.
@@ -3096,74 +3684,642 @@ impl Method {
         limits: &Limits,
     ) -> Option<Result<Self, PayloadError>> {
         Some(match (class_id, method_id) {
-            (10, 10) => ConnectionStart::decode_args(r, limits).map(Self::ConnectionStart),
-            (10, 11) => ConnectionStartOk::decode_args(r, limits).map(Self::ConnectionStartOk),
-            (10, 20) => ConnectionSecure::decode_args(r, limits).map(Self::ConnectionSecure),
-            (10, 21) => ConnectionSecureOk::decode_args(r, limits).map(Self::ConnectionSecureOk),
-            (10, 30) => ConnectionTune::decode_args(r, limits).map(Self::ConnectionTune),
-            (10, 31) => ConnectionTuneOk::decode_args(r, limits).map(Self::ConnectionTuneOk),
-            (10, 40) => ConnectionOpen::decode_args(r, limits).map(Self::ConnectionOpen),
-            (10, 41) => ConnectionOpenOk::decode_args(r, limits).map(Self::ConnectionOpenOk),
-            (10, 50) => ConnectionClose::decode_args(r, limits).map(Self::ConnectionClose),
+            (10, 10) => ConnectionStart::decode_args(r, limits).map(Self::from),
+            (10, 11) => ConnectionStartOk::decode_args(r, limits).map(Self::from),
+            (10, 20) => ConnectionSecure::decode_args(r, limits).map(Self::from),
+            (10, 21) => ConnectionSecureOk::decode_args(r, limits).map(Self::from),
+            (10, 30) => ConnectionTune::decode_args(r, limits).map(Self::from),
+            (10, 31) => ConnectionTuneOk::decode_args(r, limits).map(Self::from),
+            (10, 40) => ConnectionOpen::decode_args(r, limits).map(Self::from),
+            (10, 41) => ConnectionOpenOk::decode_args(r, limits).map(Self::from),
+            (10, 50) => ConnectionClose::decode_args(r, limits).map(Self::from),
             (10, 51) => Ok(Self::ConnectionCloseOk(ConnectionCloseOk)),
-            (10, 60) => ConnectionBlocked::decode_args(r, limits).map(Self::ConnectionBlocked),
+            (10, 60) => ConnectionBlocked::decode_args(r, limits).map(Self::from),
             (10, 61) => Ok(Self::ConnectionUnblocked(ConnectionUnblocked)),
-            (10, 70) => {
-                ConnectionUpdateSecret::decode_args(r, limits).map(Self::ConnectionUpdateSecret)
-            }
+            (10, 70) => ConnectionUpdateSecret::decode_args(r, limits).map(Self::from),
             (10, 71) => Ok(Self::ConnectionUpdateSecretOk(ConnectionUpdateSecretOk)),
-            (20, 10) => ChannelOpen::decode_args(r, limits).map(Self::ChannelOpen),
-            (20, 11) => ChannelOpenOk::decode_args(r, limits).map(Self::ChannelOpenOk),
-            (20, 20) => ChannelFlow::decode_args(r, limits).map(Self::ChannelFlow),
-            (20, 21) => ChannelFlowOk::decode_args(r, limits).map(Self::ChannelFlowOk),
-            (20, 40) => ChannelClose::decode_args(r, limits).map(Self::ChannelClose),
+            (20, 10) => ChannelOpen::decode_args(r, limits).map(Self::from),
+            (20, 11) => ChannelOpenOk::decode_args(r, limits).map(Self::from),
+            (20, 20) => ChannelFlow::decode_args(r, limits).map(Self::from),
+            (20, 21) => ChannelFlowOk::decode_args(r, limits).map(Self::from),
+            (20, 40) => ChannelClose::decode_args(r, limits).map(Self::from),
             (20, 41) => Ok(Self::ChannelCloseOk(ChannelCloseOk)),
-            (30, 10) => AccessRequest::decode_args(r, limits).map(Self::AccessRequest),
-            (30, 11) => AccessRequestOk::decode_args(r, limits).map(Self::AccessRequestOk),
-            (40, 10) => ExchangeDeclare::decode_args(r, limits).map(Self::ExchangeDeclare),
+            (30, 10) => AccessRequest::decode_args(r, limits).map(Self::from),
+            (30, 11) => AccessRequestOk::decode_args(r, limits).map(Self::from),
+            (40, 10) => ExchangeDeclare::decode_args(r, limits).map(Self::from),
             (40, 11) => Ok(Self::ExchangeDeclareOk(ExchangeDeclareOk)),
-            (40, 20) => ExchangeDelete::decode_args(r, limits).map(Self::ExchangeDelete),
+            (40, 20) => ExchangeDelete::decode_args(r, limits).map(Self::from),
             (40, 21) => Ok(Self::ExchangeDeleteOk(ExchangeDeleteOk)),
-            (40, 30) => ExchangeBind::decode_args(r, limits).map(Self::ExchangeBind),
+            (40, 30) => ExchangeBind::decode_args(r, limits).map(Self::from),
             (40, 31) => Ok(Self::ExchangeBindOk(ExchangeBindOk)),
-            (40, 40) => ExchangeUnbind::decode_args(r, limits).map(Self::ExchangeUnbind),
+            (40, 40) => ExchangeUnbind::decode_args(r, limits).map(Self::from),
             (40, 51) => Ok(Self::ExchangeUnbindOk(ExchangeUnbindOk)),
-            (50, 10) => QueueDeclare::decode_args(r, limits).map(Self::QueueDeclare),
-            (50, 11) => QueueDeclareOk::decode_args(r, limits).map(Self::QueueDeclareOk),
-            (50, 20) => QueueBind::decode_args(r, limits).map(Self::QueueBind),
+            (50, 10) => QueueDeclare::decode_args(r, limits).map(Self::from),
+            (50, 11) => QueueDeclareOk::decode_args(r, limits).map(Self::from),
+            (50, 20) => QueueBind::decode_args(r, limits).map(Self::from),
             (50, 21) => Ok(Self::QueueBindOk(QueueBindOk)),
-            (50, 30) => QueuePurge::decode_args(r, limits).map(Self::QueuePurge),
-            (50, 31) => QueuePurgeOk::decode_args(r, limits).map(Self::QueuePurgeOk),
-            (50, 40) => QueueDelete::decode_args(r, limits).map(Self::QueueDelete),
-            (50, 41) => QueueDeleteOk::decode_args(r, limits).map(Self::QueueDeleteOk),
-            (50, 50) => QueueUnbind::decode_args(r, limits).map(Self::QueueUnbind),
+            (50, 30) => QueuePurge::decode_args(r, limits).map(Self::from),
+            (50, 31) => QueuePurgeOk::decode_args(r, limits).map(Self::from),
+            (50, 40) => QueueDelete::decode_args(r, limits).map(Self::from),
+            (50, 41) => QueueDeleteOk::decode_args(r, limits).map(Self::from),
+            (50, 50) => QueueUnbind::decode_args(r, limits).map(Self::from),
             (50, 51) => Ok(Self::QueueUnbindOk(QueueUnbindOk)),
-            (60, 10) => BasicQos::decode_args(r, limits).map(Self::BasicQos),
+            (60, 10) => BasicQos::decode_args(r, limits).map(Self::from),
             (60, 11) => Ok(Self::BasicQosOk(BasicQosOk)),
-            (60, 20) => BasicConsume::decode_args(r, limits).map(Self::BasicConsume),
-            (60, 21) => BasicConsumeOk::decode_args(r, limits).map(Self::BasicConsumeOk),
-            (60, 30) => BasicCancel::decode_args(r, limits).map(Self::BasicCancel),
-            (60, 31) => BasicCancelOk::decode_args(r, limits).map(Self::BasicCancelOk),
-            (60, 40) => BasicPublish::decode_args(r, limits).map(Self::BasicPublish),
-            (60, 50) => BasicReturn::decode_args(r, limits).map(Self::BasicReturn),
-            (60, 60) => BasicDeliver::decode_args(r, limits).map(Self::BasicDeliver),
-            (60, 70) => BasicGet::decode_args(r, limits).map(Self::BasicGet),
-            (60, 71) => BasicGetOk::decode_args(r, limits).map(Self::BasicGetOk),
-            (60, 72) => BasicGetEmpty::decode_args(r, limits).map(Self::BasicGetEmpty),
-            (60, 80) => BasicAck::decode_args(r, limits).map(Self::BasicAck),
-            (60, 90) => BasicReject::decode_args(r, limits).map(Self::BasicReject),
-            (60, 100) => BasicRecoverAsync::decode_args(r, limits).map(Self::BasicRecoverAsync),
-            (60, 110) => BasicRecover::decode_args(r, limits).map(Self::BasicRecover),
+            (60, 20) => BasicConsume::decode_args(r, limits).map(Self::from),
+            (60, 21) => BasicConsumeOk::decode_args(r, limits).map(Self::from),
+            (60, 30) => BasicCancel::decode_args(r, limits).map(Self::from),
+            (60, 31) => BasicCancelOk::decode_args(r, limits).map(Self::from),
+            (60, 40) => BasicPublish::decode_args(r, limits).map(Self::from),
+            (60, 50) => BasicReturn::decode_args(r, limits).map(Self::from),
+            (60, 60) => BasicDeliver::decode_args(r, limits).map(Self::from),
+            (60, 70) => BasicGet::decode_args(r, limits).map(Self::from),
+            (60, 71) => BasicGetOk::decode_args(r, limits).map(Self::from),
+            (60, 72) => BasicGetEmpty::decode_args(r, limits).map(Self::from),
+            (60, 80) => BasicAck::decode_args(r, limits).map(Self::from),
+            (60, 90) => BasicReject::decode_args(r, limits).map(Self::from),
+            (60, 100) => BasicRecoverAsync::decode_args(r, limits).map(Self::from),
+            (60, 110) => BasicRecover::decode_args(r, limits).map(Self::from),
             (60, 111) => Ok(Self::BasicRecoverOk(BasicRecoverOk)),
-            (60, 120) => BasicNack::decode_args(r, limits).map(Self::BasicNack),
+            (60, 120) => BasicNack::decode_args(r, limits).map(Self::from),
             (90, 10) => Ok(Self::TxSelect(TxSelect)),
             (90, 11) => Ok(Self::TxSelectOk(TxSelectOk)),
             (90, 20) => Ok(Self::TxCommit(TxCommit)),
             (90, 21) => Ok(Self::TxCommitOk(TxCommitOk)),
             (90, 30) => Ok(Self::TxRollback(TxRollback)),
             (90, 31) => Ok(Self::TxRollbackOk(TxRollbackOk)),
-            (85, 10) => ConfirmSelect::decode_args(r, limits).map(Self::ConfirmSelect),
+            (85, 10) => ConfirmSelect::decode_args(r, limits).map(Self::from),
             (85, 11) => Ok(Self::ConfirmSelectOk(ConfirmSelectOk)),
+            _ => return None,
+        })
+    }
+
+    /// [`Method::decode_args`] into `dst`,
+    /// which becomes that method (its arguments zero, then decoded in
+    /// place); `None`, leaving `dst` alone, for an id this crate does not know.
+    /// `dst` holds [`Method::PLACEHOLDER`], which owns nothing, so it is
+    /// overwritten without a call to `Method`'s drop glue.
+    pub(crate) fn decode_args_into(
+        dst: &mut Self,
+        class_id: u16,
+        method_id: u16,
+        r: &mut Reader<'_>,
+        limits: &Limits,
+    ) -> Option<Result<(), PayloadError>> {
+        Some(match (class_id, method_id) {
+            (10, 10) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionStart(ConnectionStart::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionStart(m) => ConnectionStart::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 11) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionStartOk(Box::new(ConnectionStartOk::EMPTY)),
+                ));
+                match dst {
+                    Self::ConnectionStartOk(m) => ConnectionStartOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 20) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionSecure(ConnectionSecure::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionSecure(m) => ConnectionSecure::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 21) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionSecureOk(ConnectionSecureOk::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionSecureOk(m) => {
+                        ConnectionSecureOk::decode_args_into(m, r, limits)
+                    }
+                    _ => Ok(()),
+                }
+            }
+            (10, 30) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionTune(ConnectionTune::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionTune(m) => ConnectionTune::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 31) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionTuneOk(ConnectionTuneOk::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionTuneOk(m) => ConnectionTuneOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 40) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionOpen(ConnectionOpen::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionOpen(m) => ConnectionOpen::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 41) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionOpenOk(ConnectionOpenOk::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionOpenOk(m) => ConnectionOpenOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 50) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionClose(ConnectionClose::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionClose(m) => ConnectionClose::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 51) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionCloseOk(ConnectionCloseOk),
+                ));
+                Ok(())
+            }
+            (10, 60) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionBlocked(ConnectionBlocked::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionBlocked(m) => ConnectionBlocked::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (10, 61) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionUnblocked(ConnectionUnblocked),
+                ));
+                Ok(())
+            }
+            (10, 70) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionUpdateSecret(ConnectionUpdateSecret::EMPTY),
+                ));
+                match dst {
+                    Self::ConnectionUpdateSecret(m) => {
+                        ConnectionUpdateSecret::decode_args_into(m, r, limits)
+                    }
+                    _ => Ok(()),
+                }
+            }
+            (10, 71) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConnectionUpdateSecretOk(ConnectionUpdateSecretOk),
+                ));
+                Ok(())
+            }
+            (20, 10) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ChannelOpen(ChannelOpen::EMPTY),
+                ));
+                match dst {
+                    Self::ChannelOpen(m) => ChannelOpen::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (20, 11) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ChannelOpenOk(ChannelOpenOk::EMPTY),
+                ));
+                match dst {
+                    Self::ChannelOpenOk(m) => ChannelOpenOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (20, 20) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ChannelFlow(ChannelFlow::EMPTY),
+                ));
+                match dst {
+                    Self::ChannelFlow(m) => ChannelFlow::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (20, 21) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ChannelFlowOk(ChannelFlowOk::EMPTY),
+                ));
+                match dst {
+                    Self::ChannelFlowOk(m) => ChannelFlowOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (20, 40) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ChannelClose(ChannelClose::EMPTY),
+                ));
+                match dst {
+                    Self::ChannelClose(m) => ChannelClose::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (20, 41) => {
+                std::mem::forget(std::mem::replace(dst, Self::ChannelCloseOk(ChannelCloseOk)));
+                Ok(())
+            }
+            (30, 10) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::AccessRequest(AccessRequest::EMPTY),
+                ));
+                match dst {
+                    Self::AccessRequest(m) => AccessRequest::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (30, 11) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::AccessRequestOk(AccessRequestOk::EMPTY),
+                ));
+                match dst {
+                    Self::AccessRequestOk(m) => AccessRequestOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (40, 10) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeDeclare(ExchangeDeclare::EMPTY),
+                ));
+                match dst {
+                    Self::ExchangeDeclare(m) => ExchangeDeclare::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (40, 11) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeDeclareOk(ExchangeDeclareOk),
+                ));
+                Ok(())
+            }
+            (40, 20) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeDelete(ExchangeDelete::EMPTY),
+                ));
+                match dst {
+                    Self::ExchangeDelete(m) => ExchangeDelete::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (40, 21) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeDeleteOk(ExchangeDeleteOk),
+                ));
+                Ok(())
+            }
+            (40, 30) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeBind(Box::new(ExchangeBind::EMPTY)),
+                ));
+                match dst {
+                    Self::ExchangeBind(m) => ExchangeBind::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (40, 31) => {
+                std::mem::forget(std::mem::replace(dst, Self::ExchangeBindOk(ExchangeBindOk)));
+                Ok(())
+            }
+            (40, 40) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeUnbind(Box::new(ExchangeUnbind::EMPTY)),
+                ));
+                match dst {
+                    Self::ExchangeUnbind(m) => ExchangeUnbind::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (40, 51) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ExchangeUnbindOk(ExchangeUnbindOk),
+                ));
+                Ok(())
+            }
+            (50, 10) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueueDeclare(QueueDeclare::EMPTY),
+                ));
+                match dst {
+                    Self::QueueDeclare(m) => QueueDeclare::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 11) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueueDeclareOk(QueueDeclareOk::EMPTY),
+                ));
+                match dst {
+                    Self::QueueDeclareOk(m) => QueueDeclareOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 20) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueueBind(Box::new(QueueBind::EMPTY)),
+                ));
+                match dst {
+                    Self::QueueBind(m) => QueueBind::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 21) => {
+                std::mem::forget(std::mem::replace(dst, Self::QueueBindOk(QueueBindOk)));
+                Ok(())
+            }
+            (50, 30) => {
+                std::mem::forget(std::mem::replace(dst, Self::QueuePurge(QueuePurge::EMPTY)));
+                match dst {
+                    Self::QueuePurge(m) => QueuePurge::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 31) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueuePurgeOk(QueuePurgeOk::EMPTY),
+                ));
+                match dst {
+                    Self::QueuePurgeOk(m) => QueuePurgeOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 40) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueueDelete(QueueDelete::EMPTY),
+                ));
+                match dst {
+                    Self::QueueDelete(m) => QueueDelete::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 41) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueueDeleteOk(QueueDeleteOk::EMPTY),
+                ));
+                match dst {
+                    Self::QueueDeleteOk(m) => QueueDeleteOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 50) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::QueueUnbind(Box::new(QueueUnbind::EMPTY)),
+                ));
+                match dst {
+                    Self::QueueUnbind(m) => QueueUnbind::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (50, 51) => {
+                std::mem::forget(std::mem::replace(dst, Self::QueueUnbindOk(QueueUnbindOk)));
+                Ok(())
+            }
+            (60, 10) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicQos(BasicQos::EMPTY)));
+                match dst {
+                    Self::BasicQos(m) => BasicQos::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 11) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicQosOk(BasicQosOk)));
+                Ok(())
+            }
+            (60, 20) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicConsume(BasicConsume::EMPTY),
+                ));
+                match dst {
+                    Self::BasicConsume(m) => BasicConsume::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 21) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicConsumeOk(BasicConsumeOk::EMPTY),
+                ));
+                match dst {
+                    Self::BasicConsumeOk(m) => BasicConsumeOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 30) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicCancel(BasicCancel::EMPTY),
+                ));
+                match dst {
+                    Self::BasicCancel(m) => BasicCancel::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 31) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicCancelOk(BasicCancelOk::EMPTY),
+                ));
+                match dst {
+                    Self::BasicCancelOk(m) => BasicCancelOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 40) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicPublish(BasicPublish::EMPTY),
+                ));
+                match dst {
+                    Self::BasicPublish(m) => BasicPublish::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 50) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicReturn(BasicReturn::EMPTY),
+                ));
+                match dst {
+                    Self::BasicReturn(m) => BasicReturn::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 60) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicDeliver(BasicDeliver::EMPTY),
+                ));
+                match dst {
+                    Self::BasicDeliver(m) => BasicDeliver::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 70) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicGet(BasicGet::EMPTY)));
+                match dst {
+                    Self::BasicGet(m) => BasicGet::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 71) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicGetOk(BasicGetOk::EMPTY)));
+                match dst {
+                    Self::BasicGetOk(m) => BasicGetOk::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 72) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicGetEmpty(BasicGetEmpty::EMPTY),
+                ));
+                match dst {
+                    Self::BasicGetEmpty(m) => BasicGetEmpty::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 80) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicAck(BasicAck::EMPTY)));
+                match dst {
+                    Self::BasicAck(m) => BasicAck::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 90) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicReject(BasicReject::EMPTY),
+                ));
+                match dst {
+                    Self::BasicReject(m) => BasicReject::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 100) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicRecoverAsync(BasicRecoverAsync::EMPTY),
+                ));
+                match dst {
+                    Self::BasicRecoverAsync(m) => BasicRecoverAsync::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 110) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::BasicRecover(BasicRecover::EMPTY),
+                ));
+                match dst {
+                    Self::BasicRecover(m) => BasicRecover::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (60, 111) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicRecoverOk(BasicRecoverOk)));
+                Ok(())
+            }
+            (60, 120) => {
+                std::mem::forget(std::mem::replace(dst, Self::BasicNack(BasicNack::EMPTY)));
+                match dst {
+                    Self::BasicNack(m) => BasicNack::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (90, 10) => {
+                std::mem::forget(std::mem::replace(dst, Self::TxSelect(TxSelect)));
+                Ok(())
+            }
+            (90, 11) => {
+                std::mem::forget(std::mem::replace(dst, Self::TxSelectOk(TxSelectOk)));
+                Ok(())
+            }
+            (90, 20) => {
+                std::mem::forget(std::mem::replace(dst, Self::TxCommit(TxCommit)));
+                Ok(())
+            }
+            (90, 21) => {
+                std::mem::forget(std::mem::replace(dst, Self::TxCommitOk(TxCommitOk)));
+                Ok(())
+            }
+            (90, 30) => {
+                std::mem::forget(std::mem::replace(dst, Self::TxRollback(TxRollback)));
+                Ok(())
+            }
+            (90, 31) => {
+                std::mem::forget(std::mem::replace(dst, Self::TxRollbackOk(TxRollbackOk)));
+                Ok(())
+            }
+            (85, 10) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConfirmSelect(ConfirmSelect::EMPTY),
+                ));
+                match dst {
+                    Self::ConfirmSelect(m) => ConfirmSelect::decode_args_into(m, r, limits),
+                    _ => Ok(()),
+                }
+            }
+            (85, 11) => {
+                std::mem::forget(std::mem::replace(
+                    dst,
+                    Self::ConfirmSelectOk(ConfirmSelectOk),
+                ));
+                Ok(())
+            }
             _ => return None,
         })
     }
@@ -3921,284 +5077,240 @@ pub(crate) mod strategies {
         vec![
             (
                 "connection.start",
-                connection_start().prop_map(Method::ConnectionStart).boxed(),
+                connection_start().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.start-ok",
-                connection_start_ok()
-                    .prop_map(Method::ConnectionStartOk)
-                    .boxed(),
+                connection_start_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.secure",
-                connection_secure()
-                    .prop_map(Method::ConnectionSecure)
-                    .boxed(),
+                connection_secure().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.secure-ok",
-                connection_secure_ok()
-                    .prop_map(Method::ConnectionSecureOk)
-                    .boxed(),
+                connection_secure_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.tune",
-                connection_tune().prop_map(Method::ConnectionTune).boxed(),
+                connection_tune().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.tune-ok",
-                connection_tune_ok()
-                    .prop_map(Method::ConnectionTuneOk)
-                    .boxed(),
+                connection_tune_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.open",
-                connection_open().prop_map(Method::ConnectionOpen).boxed(),
+                connection_open().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.open-ok",
-                connection_open_ok()
-                    .prop_map(Method::ConnectionOpenOk)
-                    .boxed(),
+                connection_open_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.close",
-                connection_close().prop_map(Method::ConnectionClose).boxed(),
+                connection_close().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.close-ok",
-                connection_close_ok()
-                    .prop_map(Method::ConnectionCloseOk)
-                    .boxed(),
+                connection_close_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.blocked",
-                connection_blocked()
-                    .prop_map(Method::ConnectionBlocked)
-                    .boxed(),
+                connection_blocked().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.unblocked",
-                connection_unblocked()
-                    .prop_map(Method::ConnectionUnblocked)
-                    .boxed(),
+                connection_unblocked().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.update-secret",
-                connection_update_secret()
-                    .prop_map(Method::ConnectionUpdateSecret)
-                    .boxed(),
+                connection_update_secret().prop_map(Method::from).boxed(),
             ),
             (
                 "connection.update-secret-ok",
-                connection_update_secret_ok()
-                    .prop_map(Method::ConnectionUpdateSecretOk)
-                    .boxed(),
+                connection_update_secret_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.open",
-                channel_open().prop_map(Method::ChannelOpen).boxed(),
+                channel_open().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.open-ok",
-                channel_open_ok().prop_map(Method::ChannelOpenOk).boxed(),
+                channel_open_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.flow",
-                channel_flow().prop_map(Method::ChannelFlow).boxed(),
+                channel_flow().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.flow-ok",
-                channel_flow_ok().prop_map(Method::ChannelFlowOk).boxed(),
+                channel_flow_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.close",
-                channel_close().prop_map(Method::ChannelClose).boxed(),
+                channel_close().prop_map(Method::from).boxed(),
             ),
             (
                 "channel.close-ok",
-                channel_close_ok().prop_map(Method::ChannelCloseOk).boxed(),
+                channel_close_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "access.request",
-                access_request().prop_map(Method::AccessRequest).boxed(),
+                access_request().prop_map(Method::from).boxed(),
             ),
             (
                 "access.request-ok",
-                access_request_ok()
-                    .prop_map(Method::AccessRequestOk)
-                    .boxed(),
+                access_request_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.declare",
-                exchange_declare().prop_map(Method::ExchangeDeclare).boxed(),
+                exchange_declare().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.declare-ok",
-                exchange_declare_ok()
-                    .prop_map(Method::ExchangeDeclareOk)
-                    .boxed(),
+                exchange_declare_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.delete",
-                exchange_delete().prop_map(Method::ExchangeDelete).boxed(),
+                exchange_delete().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.delete-ok",
-                exchange_delete_ok()
-                    .prop_map(Method::ExchangeDeleteOk)
-                    .boxed(),
+                exchange_delete_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.bind",
-                exchange_bind().prop_map(Method::ExchangeBind).boxed(),
+                exchange_bind().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.bind-ok",
-                exchange_bind_ok().prop_map(Method::ExchangeBindOk).boxed(),
+                exchange_bind_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.unbind",
-                exchange_unbind().prop_map(Method::ExchangeUnbind).boxed(),
+                exchange_unbind().prop_map(Method::from).boxed(),
             ),
             (
                 "exchange.unbind-ok",
-                exchange_unbind_ok()
-                    .prop_map(Method::ExchangeUnbindOk)
-                    .boxed(),
+                exchange_unbind_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.declare",
-                queue_declare().prop_map(Method::QueueDeclare).boxed(),
+                queue_declare().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.declare-ok",
-                queue_declare_ok().prop_map(Method::QueueDeclareOk).boxed(),
+                queue_declare_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "queue.bind",
-                queue_bind().prop_map(Method::QueueBind).boxed(),
-            ),
+            ("queue.bind", queue_bind().prop_map(Method::from).boxed()),
             (
                 "queue.bind-ok",
-                queue_bind_ok().prop_map(Method::QueueBindOk).boxed(),
+                queue_bind_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "queue.purge",
-                queue_purge().prop_map(Method::QueuePurge).boxed(),
-            ),
+            ("queue.purge", queue_purge().prop_map(Method::from).boxed()),
             (
                 "queue.purge-ok",
-                queue_purge_ok().prop_map(Method::QueuePurgeOk).boxed(),
+                queue_purge_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.delete",
-                queue_delete().prop_map(Method::QueueDelete).boxed(),
+                queue_delete().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.delete-ok",
-                queue_delete_ok().prop_map(Method::QueueDeleteOk).boxed(),
+                queue_delete_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.unbind",
-                queue_unbind().prop_map(Method::QueueUnbind).boxed(),
+                queue_unbind().prop_map(Method::from).boxed(),
             ),
             (
                 "queue.unbind-ok",
-                queue_unbind_ok().prop_map(Method::QueueUnbindOk).boxed(),
+                queue_unbind_ok().prop_map(Method::from).boxed(),
             ),
-            ("basic.qos", basic_qos().prop_map(Method::BasicQos).boxed()),
+            ("basic.qos", basic_qos().prop_map(Method::from).boxed()),
             (
                 "basic.qos-ok",
-                basic_qos_ok().prop_map(Method::BasicQosOk).boxed(),
+                basic_qos_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.consume",
-                basic_consume().prop_map(Method::BasicConsume).boxed(),
+                basic_consume().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.consume-ok",
-                basic_consume_ok().prop_map(Method::BasicConsumeOk).boxed(),
+                basic_consume_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.cancel",
-                basic_cancel().prop_map(Method::BasicCancel).boxed(),
+                basic_cancel().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.cancel-ok",
-                basic_cancel_ok().prop_map(Method::BasicCancelOk).boxed(),
+                basic_cancel_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.publish",
-                basic_publish().prop_map(Method::BasicPublish).boxed(),
+                basic_publish().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.return",
-                basic_return().prop_map(Method::BasicReturn).boxed(),
+                basic_return().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.deliver",
-                basic_deliver().prop_map(Method::BasicDeliver).boxed(),
+                basic_deliver().prop_map(Method::from).boxed(),
             ),
-            ("basic.get", basic_get().prop_map(Method::BasicGet).boxed()),
+            ("basic.get", basic_get().prop_map(Method::from).boxed()),
             (
                 "basic.get-ok",
-                basic_get_ok().prop_map(Method::BasicGetOk).boxed(),
+                basic_get_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.get-empty",
-                basic_get_empty().prop_map(Method::BasicGetEmpty).boxed(),
+                basic_get_empty().prop_map(Method::from).boxed(),
             ),
-            ("basic.ack", basic_ack().prop_map(Method::BasicAck).boxed()),
+            ("basic.ack", basic_ack().prop_map(Method::from).boxed()),
             (
                 "basic.reject",
-                basic_reject().prop_map(Method::BasicReject).boxed(),
+                basic_reject().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.recover-async",
-                basic_recover_async()
-                    .prop_map(Method::BasicRecoverAsync)
-                    .boxed(),
+                basic_recover_async().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.recover",
-                basic_recover().prop_map(Method::BasicRecover).boxed(),
+                basic_recover().prop_map(Method::from).boxed(),
             ),
             (
                 "basic.recover-ok",
-                basic_recover_ok().prop_map(Method::BasicRecoverOk).boxed(),
+                basic_recover_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "basic.nack",
-                basic_nack().prop_map(Method::BasicNack).boxed(),
-            ),
-            ("tx.select", tx_select().prop_map(Method::TxSelect).boxed()),
+            ("basic.nack", basic_nack().prop_map(Method::from).boxed()),
+            ("tx.select", tx_select().prop_map(Method::from).boxed()),
             (
                 "tx.select-ok",
-                tx_select_ok().prop_map(Method::TxSelectOk).boxed(),
+                tx_select_ok().prop_map(Method::from).boxed(),
             ),
-            ("tx.commit", tx_commit().prop_map(Method::TxCommit).boxed()),
+            ("tx.commit", tx_commit().prop_map(Method::from).boxed()),
             (
                 "tx.commit-ok",
-                tx_commit_ok().prop_map(Method::TxCommitOk).boxed(),
+                tx_commit_ok().prop_map(Method::from).boxed(),
             ),
-            (
-                "tx.rollback",
-                tx_rollback().prop_map(Method::TxRollback).boxed(),
-            ),
+            ("tx.rollback", tx_rollback().prop_map(Method::from).boxed()),
             (
                 "tx.rollback-ok",
-                tx_rollback_ok().prop_map(Method::TxRollbackOk).boxed(),
+                tx_rollback_ok().prop_map(Method::from).boxed(),
             ),
             (
                 "confirm.select",
-                confirm_select().prop_map(Method::ConfirmSelect).boxed(),
+                confirm_select().prop_map(Method::from).boxed(),
             ),
             (
                 "confirm.select-ok",
-                confirm_select_ok()
-                    .prop_map(Method::ConfirmSelectOk)
-                    .boxed(),
+                confirm_select_ok().prop_map(Method::from).boxed(),
             ),
         ]
     }

@@ -1,0 +1,140 @@
+use bytes::{Bytes, BytesMut};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use super::*;
+use crate::codec::{Decoder, encode};
+use crate::config::Limits;
+use crate::frame::Frame;
+use crate::method::BasicDeliver;
+use crate::method::strategies::method;
+use crate::properties::BasicProperties;
+use crate::strategies::content_header;
+
+/// Frames on channel 1: whole messages (whose bodies may be split), lone
+/// methods, and stray headers, bodies and heartbeats that break the order.
+fn frames() -> impl Strategy<Value = Vec<Frame>> {
+    let message = (vec(vec(any::<u8>(), 0..40), 0..4), any::<bool>()).prop_map(|(parts, empty)| {
+        let len: usize = parts.iter().map(Vec::len).sum();
+        let mut header = ContentHeader::basic(len as u64, BasicProperties::default());
+        if empty {
+            header.body_size = 0;
+        }
+        let mut out = vec![
+            Frame::Method {
+                channel: 1,
+                method: BasicDeliver::default().into(),
+            },
+            Frame::Header {
+                channel: 1,
+                header: Box::new(header),
+            },
+        ];
+        if !empty {
+            out.extend(parts.into_iter().map(|p| Frame::Body {
+                channel: 1,
+                payload: Bytes::from(p),
+            }));
+        }
+        out
+    });
+    let stray = prop_oneof![
+        method().prop_map(|method| vec![Frame::Method { channel: 1, method }]),
+        content_header().prop_map(|h| vec![Frame::Header {
+            channel: 1,
+            header: Box::new(h)
+        }]),
+        vec(any::<u8>(), 0..20).prop_map(|b| vec![Frame::Body {
+            channel: 1,
+            payload: Bytes::from(b)
+        }]),
+        Just(vec![Frame::Heartbeat]),
+    ];
+    vec(prop_oneof![4 => message, 1 => stray], 0..8).prop_map(|v| v.into_iter().flatten().collect())
+}
+
+/// Commands (and heartbeats, as `None`) through `Decoder::decode` and the
+/// assembler's frame methods, up to the first error.
+fn through_frames(mut buf: BytesMut) -> (Vec<Option<Command>>, Option<Error>) {
+    let mut d = Decoder::new(Limits::default());
+    let mut a = ContentAssembler::new(100);
+    let mut out = Vec::new();
+    loop {
+        let r = d.decode(&mut buf).and_then(|f| {
+            Ok(match f {
+                None => return Ok(false),
+                Some(Frame::Method { method, .. }) => a.method(method)?.map(Some),
+                Some(Frame::Header { header, .. }) => a.header(header)?.map(Some),
+                Some(Frame::Body { payload, .. }) => a.body(payload)?.map(Some),
+                Some(Frame::Heartbeat) => Some(None),
+            })
+            .map(|c| {
+                out.extend(c);
+                true
+            })
+        });
+        match r {
+            Ok(true) => {}
+            Ok(false) => return (out, None),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+/// The same through `Decoder::decode_into` and `take_command`.
+fn in_place(mut buf: BytesMut) -> (Vec<Option<Command>>, Option<Error>) {
+    let mut d = Decoder::new(Limits::default());
+    let mut a = ContentAssembler::new(100);
+    let mut out = Vec::new();
+    loop {
+        match d.decode_into(&mut buf, &mut a) {
+            Ok(None) => return (out, None),
+            Ok(Some(Assembled::Heartbeat)) => out.push(None),
+            Ok(Some(Assembled::Partial)) => assert!(a.take_command().is_none()),
+            Ok(Some(Assembled::Complete)) => out.push(Some(a.take_command().unwrap())),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn decoding_in_place_matches_the_frame_path(
+        frames in frames(),
+        flip in proptest::option::of((any::<prop::sample::Index>(), any::<u8>())),
+    ) {
+        let mut buf = BytesMut::new();
+        for f in &frames {
+            encode(f, &mut buf).unwrap();
+        }
+        if let Some((at, x)) = flip
+            && !buf.is_empty()
+        {
+            let at = at.index(buf.len());
+            buf[at] ^= x;
+        }
+        prop_assert_eq!(in_place(buf.clone()), through_frames(buf));
+    }
+}
+
+#[test]
+fn out_of_order_frames_fail_in_place_too() {
+    let mut buf = BytesMut::new();
+    let deliver = Frame::Method {
+        channel: 1,
+        method: BasicDeliver::default().into(),
+    };
+    encode(&deliver, &mut buf).unwrap();
+    encode(&deliver, &mut buf).unwrap();
+    let (done, e) = in_place(buf);
+    assert!(done.is_empty());
+    let e = e.unwrap();
+    assert_eq!(
+        e,
+        Error::UnexpectedFrame {
+            expected: FrameKind::Header,
+            got: FrameKind::Method
+        }
+    );
+    assert_eq!(e.reply_code(), 505);
+}
