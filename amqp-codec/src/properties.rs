@@ -192,7 +192,12 @@ fn short_string_into(
     if present {
         r.short_string_into(dst.get_or_insert_with(ShortString::new))
     } else {
-        *dst = None;
+        // Tested first: the assignment alone calls out to drop what it
+        // replaces, and an absent property is nearly always absent from
+        // the last message too.
+        if dst.is_some() {
+            *dst = None;
+        }
         Ok(())
     }
 }
