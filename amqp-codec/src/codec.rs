@@ -131,8 +131,10 @@ impl Decoder {
     /// [`ContentAssembler::method`], [`ContentAssembler::header`] or
     /// [`ContentAssembler::body`], with the same errors, but a method is
     /// decoded straight into the assembler rather than copied there
-    /// through a [`Frame`], and a whole command stays there for
-    /// [`ContentAssembler::take_command`] rather than being returned
+    /// through a [`Frame`], a content header into the last one's box, and
+    /// a whole command stays there, to be read in place
+    /// ([`ContentAssembler::command`]) or taken
+    /// ([`ContentAssembler::take_command`]), rather than being returned
     /// (a large value returned right after being written is read back
     /// in pieces other than those it was written in, which stalls).
     #[inline]
@@ -162,10 +164,9 @@ impl Decoder {
                 }
             }
             _ => {
-                let header = with_payload(buf, ty, end_at, |mut r| {
-                    ContentHeader::decode(&mut r, limits)
-                })?;
-                channel.header_in(header)?
+                let slot = channel.header_slot();
+                with_payload(buf, ty, end_at, |mut r| slot.decode_into(&mut r, limits))?;
+                channel.header_decoded()?
             }
         };
         Ok(Some(done))

@@ -5,8 +5,9 @@
 //!
 //! One [`ContentAssembler`] per channel, fed [`Frame`](crate::Frame)s, or
 //! fed by [`Decoder::decode_into`](crate::Decoder::decode_into), which
-//! decodes a method straight into it and leaves the whole command there
-//! for [`ContentAssembler::take_command`]. The body is handed on as the body
+//! decodes a method straight into it and leaves the whole command there,
+//! to be read in place ([`ContentAssembler::command`]) or taken
+//! ([`ContentAssembler::take_command`]). The body is handed on as the body
 //! frames' payloads, split off the read buffer without copying (see
 //! [`Body`]); only past [`MAX_CHUNKS`] frames are the pieces gathered into
 //! one buffer, growing as frames arrive rather than trusting the announced
@@ -28,6 +29,13 @@ pub struct Command {
     pub content: Option<Content>,
 }
 
+/// What an assembler's command holds while none is in progress: a method
+/// that owns nothing, so overwriting it costs no drop.
+const NO_COMMAND: Command = Command {
+    method: Method::PLACEHOLDER,
+    content: None,
+};
+
 /// A message's header and whole body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
@@ -46,8 +54,22 @@ pub enum Assembled {
     Heartbeat,
     /// The frame began or continued a command: more frames are due.
     Partial,
-    /// The frame completed a command: take it with
+    /// The frame completed a command: read it with
+    /// [`ContentAssembler::command`] or take it with
     /// [`ContentAssembler::take_command`] before the channel's next frame.
+    Complete,
+}
+
+/// Where a channel is in its current command (§4.2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// No command in progress; the last one, if any, was taken or dropped.
+    Idle,
+    /// A content method arrived; its header frame is due.
+    HeaderDue,
+    /// The header arrived; body frames are due.
+    BodyDue,
+    /// The last frame completed the command, which is still in place.
     Complete,
 }
 
@@ -57,28 +79,34 @@ const MAX_PREALLOC: u64 = 1 << 20;
 
 /// Gathers one channel's frames into [`Command`]s.
 ///
-/// The method stays in one field from its frame (decoded there by
-/// [`Decoder::decode_into`](crate::Decoder::decode_into)) until the
-/// command is taken: moved between the variants of a state enum, or
-/// returned through `Result`s right after being written, it was copied at
-/// shifting offsets, which stalls store forwarding.
-#[derive(Debug, Clone, Default)]
+/// The command stays in one field from its method frame (decoded there by
+/// [`Decoder::decode_into`](crate::Decoder::decode_into)) until it is read
+/// in place ([`ContentAssembler::command`]) or taken: moved between the
+/// variants of a state enum, or returned through `Result`s right after
+/// being written, it was copied at shifting offsets, which stalls store
+/// forwarding. The content header's box, with its headers table's storage,
+/// is kept from one message to the next.
+#[derive(Debug, Clone)]
 pub struct ContentAssembler {
     max_body_size: u64,
-    /// The command's method, once its frame arrived.
-    method: Option<Method>,
-    /// Its header, once received: body frames are then due.
-    header: Option<Box<ContentHeader>>,
-    /// Whether the command is whole, waiting for `take_command`.
-    complete: bool,
-    /// The whole body, once complete.
-    body: Body,
+    /// The command in progress or complete; [`NO_COMMAND`] when idle.
+    command: Command,
+    state: State,
     /// Body bytes still due.
     remaining: u64,
     /// The body frames received so far.
     parts: Vec<Bytes>,
     /// All of them copied together, once there were too many.
     gathered: Option<BytesMut>,
+    /// The box the next content header is decoded into: the last one's,
+    /// once that command is done with.
+    spare: Option<Box<ContentHeader>>,
+}
+
+impl Default for ContentAssembler {
+    fn default() -> Self {
+        Self::new(0)
+    }
 }
 
 impl ContentAssembler {
@@ -88,52 +116,62 @@ impl ContentAssembler {
     pub const fn new(max_body_size: u64) -> Self {
         Self {
             max_body_size,
-            method: None,
-            header: None,
-            complete: false,
-            body: Body::new(),
+            command: NO_COMMAND,
+            state: State::Idle,
             remaining: 0,
             parts: Vec::new(),
             gathered: None,
+            spare: None,
         }
     }
 
     /// Whether no command is half-received.
     #[must_use]
     pub const fn is_idle(&self) -> bool {
-        self.method.is_none() || self.complete
+        matches!(self.state, State::Idle | State::Complete)
     }
 
-    /// Drops any half-received or untaken command (e.g. when the channel
+    /// Drops any half-received or complete command (e.g. when the channel
     /// closes).
     pub fn reset(&mut self) {
-        self.method = None;
-        self.header = None;
-        self.complete = false;
-        self.body = Body::new();
+        self.state = State::Idle;
+        self.release();
         self.remaining = 0;
         self.parts.clear();
         self.gathered = None;
     }
 
-    /// The command completed by the last frame, if it is not taken yet.
+    /// Drops what the command holds (its strings, table values and body
+    /// may share the read buffer) but keeps its header's box for the next.
+    fn release(&mut self) {
+        self.command.method = Method::PLACEHOLDER;
+        if let Some(mut content) = self.command.content.take() {
+            if let Some(headers) = &mut content.header.properties.headers {
+                headers.clear();
+            }
+            self.spare = Some(content.header);
+        }
+    }
+
+    /// The command completed by the last frame, where it was assembled:
+    /// valid until the channel's next frame reaches the assembler. Reading
+    /// it here copies nothing; [`ContentAssembler::take_command`] moves it
+    /// out instead, and the next message's header then needs a new box.
+    #[inline]
+    #[must_use]
+    pub fn command(&self) -> Option<&Command> {
+        (self.state == State::Complete).then_some(&self.command)
+    }
+
+    /// Takes the command completed by the last frame, if it is not taken
+    /// yet.
     #[inline]
     pub fn take_command(&mut self) -> Option<Command> {
-        if !self.complete {
+        if self.state != State::Complete {
             return None;
         }
-        self.complete = false;
-        let content = match self.header.take() {
-            Some(header) => Some(Content {
-                header,
-                body: std::mem::take(&mut self.body),
-            }),
-            None => None,
-        };
-        Some(Command {
-            method: self.method.take()?,
-            content,
-        })
+        self.state = State::Idle;
+        Some(std::mem::replace(&mut self.command, NO_COMMAND))
     }
 
     /// Takes a method frame's method: a whole command unless it carries
@@ -143,18 +181,10 @@ impl ContentAssembler {
     // through argument and return slots.
     #[inline]
     pub fn method(&mut self, method: Method) -> Result<Option<Command>, Error> {
-        if self.complete {
-            self.reset();
-        }
-        if let Some(expected) = self.expected() {
-            self.reset();
-            return Err(Error::UnexpectedFrame {
-                expected,
-                got: FrameKind::Method,
-            });
-        }
+        self.begin_method()?;
         if method.has_content() {
-            self.method = Some(method);
+            self.command.method = method;
+            self.state = State::HeaderDue;
             return Ok(None);
         }
         Ok(Some(Command {
@@ -164,90 +194,122 @@ impl ContentAssembler {
     }
 
     /// The slot a method frame's method is decoded into, holding
-    /// [`Method::PLACEHOLDER`]; fails with 505 while content is due. An
-    /// untaken command is dropped. Follow with
+    /// [`Method::PLACEHOLDER`]; fails with 505 while content is due. A
+    /// complete command is dropped. Follow with
     /// [`ContentAssembler::method_decoded`], or [`ContentAssembler::reset`]
     /// if decoding fails.
     #[inline]
     pub(crate) fn method_slot(&mut self) -> Result<&mut Method, Error> {
-        if self.complete {
-            self.reset();
-        }
-        if let Some(expected) = self.expected() {
-            self.reset();
-            return Err(Error::UnexpectedFrame {
-                expected,
-                got: FrameKind::Method,
-            });
-        }
-        Ok(self.method.get_or_insert(Method::PLACEHOLDER))
+        self.begin_method()?;
+        Ok(&mut self.command.method)
     }
 
     /// Ends a method frame decoded into [`ContentAssembler::method_slot`]:
     /// a method without content is a whole command.
     #[inline]
     pub(crate) fn method_decoded(&mut self) -> Assembled {
-        if self.method.as_ref().is_some_and(Method::has_content) {
+        if self.command.method.has_content() {
+            self.state = State::HeaderDue;
             return Assembled::Partial;
         }
-        self.complete = true;
+        self.state = State::Complete;
         Assembled::Complete
+    }
+
+    /// Readies the assembler for a method frame: drops a complete command,
+    /// fails with 505 while content is due.
+    #[inline(always)]
+    fn begin_method(&mut self) -> Result<(), Error> {
+        match self.state {
+            State::Idle => Ok(()),
+            State::Complete => {
+                self.state = State::Idle;
+                self.release();
+                Ok(())
+            }
+            State::HeaderDue | State::BodyDue => Err(self.unexpected(FrameKind::Method)),
+        }
     }
 
     /// Takes a content header frame's header.
     #[inline]
     pub fn header(&mut self, header: Box<ContentHeader>) -> Result<Option<Command>, Error> {
-        self.header_in(header)?;
+        if self.state != State::HeaderDue {
+            return Err(self.unexpected(FrameKind::Header));
+        }
+        self.command.content = Some(Content {
+            header,
+            body: Body::new(),
+        });
+        self.header_received()?;
         Ok(self.take_command())
     }
 
-    /// [`ContentAssembler::header`], leaving a whole command in place.
+    /// The header the next content header frame is decoded into, whatever
+    /// it holds: the last message's, so that its box and headers table are
+    /// reused. Follow with [`ContentAssembler::header_decoded`] once it
+    /// decodes.
+    #[inline]
+    pub(crate) fn header_slot(&mut self) -> &mut ContentHeader {
+        self.spare.get_or_insert_with(Box::default)
+    }
+
+    /// [`ContentAssembler::header`] for the header decoded into
+    /// [`ContentAssembler::header_slot`], leaving a whole command in place.
     #[inline(always)]
-    pub(crate) fn header_in(&mut self, header: Box<ContentHeader>) -> Result<Assembled, Error> {
-        let (Some(method), None, false) = (&self.method, &self.header, self.complete) else {
+    pub(crate) fn header_decoded(&mut self) -> Result<Assembled, Error> {
+        if self.state != State::HeaderDue {
+            return Err(self.unexpected(FrameKind::Header));
+        }
+        let Some(header) = self.spare.take() else {
             return Err(self.unexpected(FrameKind::Header));
         };
-        let class_id = method.class_id();
-        if header.class_id != class_id {
+        self.command.content = Some(Content {
+            header,
+            body: Body::new(),
+        });
+        self.header_received()
+    }
+
+    /// Checks the header just placed in the command against its method and
+    /// the body size limit; body frames are due unless the body is empty.
+    #[inline(always)]
+    fn header_received(&mut self) -> Result<Assembled, Error> {
+        let Some(content) = &self.command.content else {
+            return Err(self.unexpected(FrameKind::Header));
+        };
+        let (class_id, body_size) = (content.header.class_id, content.header.body_size);
+        let expected = self.command.method.class_id();
+        if class_id != expected {
             self.reset();
             return Err(Error::ContentClassMismatch {
-                expected: class_id,
-                got: header.class_id,
+                expected,
+                got: class_id,
             });
         }
-        if header.body_size > self.max_body_size {
+        if body_size > self.max_body_size {
             self.reset();
             return Err(Error::BodyTooLarge {
-                size: header.body_size,
+                size: body_size,
                 limit: self.max_body_size,
             });
         }
-        self.remaining = header.body_size;
-        self.header = Some(header);
-        if self.remaining == 0 {
-            self.complete = true;
+        self.remaining = body_size;
+        if body_size == 0 {
+            self.state = State::Complete;
             return Ok(Assembled::Complete);
         }
+        self.state = State::BodyDue;
         Ok(Assembled::Partial)
     }
 
     /// Takes a content body frame's payload.
     #[inline]
     pub fn body(&mut self, payload: Bytes) -> Result<Option<Command>, Error> {
-        let Some(body) = self.body_in(payload)? else {
+        if self.body_into(payload)? == Assembled::Partial {
             return Ok(None);
-        };
-        Ok(self.finish(body))
-    }
-
-    /// Ends the command in progress, whose header has arrived, with `body`.
-    fn finish(&mut self, body: Body) -> Option<Command> {
-        let header = self.header.take()?;
-        self.remaining = 0;
-        Some(Command {
-            method: self.method.take()?,
-            content: Some(Content { header, body }),
-        })
+        }
+        Ok(self.take_command())
     }
 
     /// Takes a content body frame's payload, for
@@ -258,8 +320,10 @@ impl ContentAssembler {
         let Some(body) = self.body_in(payload)? else {
             return Ok(Assembled::Partial);
         };
-        self.body = body;
-        self.complete = true;
+        if let Some(content) = &mut self.command.content {
+            content.body = body;
+        }
+        self.state = State::Complete;
         Ok(Assembled::Complete)
     }
 
@@ -267,7 +331,7 @@ impl ContentAssembler {
     /// complete.
     #[inline(always)]
     fn body_in(&mut self, payload: Bytes) -> Result<Option<Body>, Error> {
-        if self.header.is_none() || self.complete {
+        if self.state != State::BodyDue {
             return Err(self.unexpected(FrameKind::Body));
         }
         let got = payload.len() as u64;
@@ -310,10 +374,10 @@ impl ContentAssembler {
 
     /// What frame the channel is waiting for, if not a method.
     const fn expected(&self) -> Option<FrameKind> {
-        match (&self.method, &self.header, self.complete) {
-            (None, _, _) | (_, _, true) => None,
-            (Some(_), None, false) => Some(FrameKind::Header),
-            (Some(_), Some(_), false) => Some(FrameKind::Body),
+        match self.state {
+            State::Idle | State::Complete => None,
+            State::HeaderDue => Some(FrameKind::Header),
+            State::BodyDue => Some(FrameKind::Body),
         }
     }
 

@@ -293,6 +293,11 @@ impl FieldTable {
         self.0.push((key, value));
     }
 
+    /// Removes every entry, keeping the storage for the next ones.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
     /// Removes and returns the first value named `key`.
     pub fn remove(&mut self, key: &str) -> Option<FieldValue> {
         let i = self.0.iter().position(|(k, _)| k == key)?;

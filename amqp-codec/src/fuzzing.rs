@@ -102,13 +102,27 @@ pub fn frame(data: &[u8]) {
     }
     let mut buf = BytesMut::from(data);
     let _ = decode_protocol_header(&mut buf);
-    assert_eq!(commands(data, true), commands(data, false));
+    let frames = commands(data, Path::Frames);
+    assert_eq!(commands(data, Path::Take), frames);
+    assert_eq!(commands(data, Path::Borrow), frames);
+}
+
+/// How [`commands`] decodes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// [`Decoder::decode`] and the assembler's frame methods.
+    Frames,
+    /// [`Decoder::decode_into`], each command taken.
+    Take,
+    /// [`Decoder::decode_into`], each command read where it was assembled
+    /// (and cloned).
+    Borrow,
 }
 
 /// The commands (`None` for a heartbeat) and first error of `data` fed in
 /// chunks, through [`Frame`]s or decoded in place
 /// ([`Decoder::decode_into`]), which must agree.
-fn commands(data: &[u8], in_place: bool) -> (Vec<(u16, Option<Command>)>, Option<Error>) {
+fn commands(data: &[u8], path: Path) -> (Vec<(u16, Option<Command>)>, Option<Error>) {
     let limits = small_limits();
     let mut d = Decoder::new(limits);
     let mut channels: BTreeMap<u16, ContentAssembler> = BTreeMap::new();
@@ -123,15 +137,7 @@ fn commands(data: &[u8], in_place: bool) -> (Vec<(u16, Option<Command>)>, Option
             let a = channels
                 .entry(channel)
                 .or_insert_with(|| ContentAssembler::new(limits.max_body_size));
-            let r = if in_place {
-                d.decode_into(&mut buf, a).map(|done| {
-                    done.map(|done| match done {
-                        Assembled::Heartbeat => Some(None),
-                        Assembled::Partial => None,
-                        Assembled::Complete => a.take_command().map(Some),
-                    })
-                })
-            } else {
+            let r = if path == Path::Frames {
                 d.decode(&mut buf).and_then(|f| {
                     f.map(|f| {
                         Ok(match f {
@@ -142,6 +148,15 @@ fn commands(data: &[u8], in_place: bool) -> (Vec<(u16, Option<Command>)>, Option
                         })
                     })
                     .transpose()
+                })
+            } else {
+                d.decode_into(&mut buf, a).map(|done| {
+                    done.map(|done| match done {
+                        Assembled::Heartbeat => Some(None),
+                        Assembled::Partial => None,
+                        Assembled::Complete if path == Path::Take => a.take_command().map(Some),
+                        Assembled::Complete => a.command().cloned().map(Some),
+                    })
                 })
             };
             match r {

@@ -64,17 +64,17 @@
 //! assert_eq!(commands[0].content.as_ref().unwrap().body, b"hi");
 //!
 //! // The same without `Frame`s: each frame decoded into its channel's
-//! // assembler, which holds a whole command until it is taken.
+//! // assembler, which holds a whole command until the channel's next
+//! // frame, to be read there (or taken).
 //! # let mut wire = BytesMut::new();
 //! # encode_method(1, &Method::from(BasicPublish::default()), &mut wire)?;
 //! # encode_content(1, 60, &BasicProperties::default(), b"hi", 131_072, &mut wire)?;
 //! use amqp_codec::Assembled;
 //! while let Some(done) = decoder.decode_into(&mut wire, &mut channel_1)? {
-//!     if done == Assembled::Complete {
-//!         commands.extend(channel_1.take_command());
+//!     if let (Assembled::Complete, Some(command)) = (done, channel_1.command()) {
+//!         assert_eq!(command.content.as_ref().unwrap().body, b"hi");
 //!     }
 //! }
-//! assert_eq!(commands[1].content.as_ref().unwrap().body, b"hi");
 //! # Ok::<(), amqp_codec::Error>(())
 //! ```
 #![cfg_attr(

@@ -131,7 +131,7 @@ impl ShortString {
     /// the start of `window` into `self`: a fixed-size copy, cheaper than
     /// one of `len`. Leaves `self` alone and returns `false` if the bytes
     /// are not UTF-8.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_from_wire_window(&mut self, window: &[u8; INLINE], len: u8) -> bool {
         let (Some(s), Some(n)) = (window.get(..usize::from(len)), InlineLen::new(len)) else {
             return false;
@@ -197,14 +197,18 @@ fn window_is_ascii(window: &[u8; INLINE], len: u8) -> bool {
     let (Some(lo), Some(hi)) = (window.first_chunk::<16>(), window.last_chunk::<16>()) else {
         return false;
     };
+    let (lo, hi) = (u128::from_le_bytes(*lo), u128::from_le_bytes(*hi));
+    // The bytes after a string on the wire are mostly ASCII too: a whole
+    // ASCII window needs no masks.
+    if (lo | hi) & HIGH == 0 {
+        return true;
+    }
     // Bytes 0..16 and 15..31; `checked_shr` gives 0 (no byte) at 128.
     let lo_bytes = u32::from(len.min(16));
     let hi_bytes = u32::from(len.saturating_sub(HI_START).min(16));
     let lo_mask = u128::MAX.checked_shr(128 - 8 * lo_bytes).unwrap_or(0);
     let hi_mask = u128::MAX.checked_shr(128 - 8 * hi_bytes).unwrap_or(0);
-    let lo = u128::from_le_bytes(*lo) & lo_mask;
-    let hi = u128::from_le_bytes(*hi) & hi_mask;
-    (lo | hi) & HIGH == 0
+    ((lo & lo_mask) | (hi & hi_mask)) & HIGH == 0
 }
 
 impl Default for ShortString {

@@ -9,14 +9,21 @@ use crate::frame::Frame;
 use crate::method::BasicDeliver;
 use crate::method::strategies::method;
 use crate::properties::BasicProperties;
-use crate::strategies::content_header;
+use crate::strategies::{basic_properties, content_header};
 
 /// Frames on channel 1: whole messages (whose bodies may be split), lone
 /// methods, and stray headers, bodies and heartbeats that break the order.
 fn frames() -> impl Strategy<Value = Vec<Frame>> {
-    let message = (vec(vec(any::<u8>(), 0..40), 0..4), any::<bool>()).prop_map(|(parts, empty)| {
+    // Properties vary from message to message, so that a header decoded
+    // into the last one's box must overwrite all of it.
+    let message = (
+        vec(vec(any::<u8>(), 0..40), 0..4),
+        any::<bool>(),
+        basic_properties(),
+    );
+    let message = message.prop_map(|(parts, empty, properties)| {
         let len: usize = parts.iter().map(Vec::len).sum();
-        let mut header = ContentHeader::basic(len as u64, BasicProperties::default());
+        let mut header = ContentHeader::basic(len as u64, properties);
         if empty {
             header.body_size = 0;
         }
@@ -81,8 +88,9 @@ fn through_frames(mut buf: BytesMut) -> (Vec<Option<Command>>, Option<Error>) {
     }
 }
 
-/// The same through `Decoder::decode_into` and `take_command`.
-fn in_place(mut buf: BytesMut) -> (Vec<Option<Command>>, Option<Error>) {
+/// The same through `Decoder::decode_into`, each command read in place
+/// (and cloned) or, if `take`, taken.
+fn in_place(mut buf: BytesMut, take: bool) -> (Vec<Option<Command>>, Option<Error>) {
     let mut d = Decoder::new(Limits::default());
     let mut a = ContentAssembler::new(100);
     let mut out = Vec::new();
@@ -90,8 +98,12 @@ fn in_place(mut buf: BytesMut) -> (Vec<Option<Command>>, Option<Error>) {
         match d.decode_into(&mut buf, &mut a) {
             Ok(None) => return (out, None),
             Ok(Some(Assembled::Heartbeat)) => out.push(None),
-            Ok(Some(Assembled::Partial)) => assert!(a.take_command().is_none()),
-            Ok(Some(Assembled::Complete)) => out.push(Some(a.take_command().unwrap())),
+            Ok(Some(Assembled::Partial)) => {
+                assert!(a.command().is_none());
+                assert!(a.take_command().is_none());
+            }
+            Ok(Some(Assembled::Complete)) if take => out.push(Some(a.take_command().unwrap())),
+            Ok(Some(Assembled::Complete)) => out.push(Some(a.command().unwrap().clone())),
             Err(e) => return (out, Some(e)),
         }
     }
@@ -113,7 +125,9 @@ proptest! {
             let at = at.index(buf.len());
             buf[at] ^= x;
         }
-        prop_assert_eq!(in_place(buf.clone()), through_frames(buf));
+        let frames = through_frames(buf.clone());
+        prop_assert_eq!(&in_place(buf.clone(), true), &frames);
+        prop_assert_eq!(&in_place(buf, false), &frames);
     }
 }
 
@@ -126,7 +140,7 @@ fn out_of_order_frames_fail_in_place_too() {
     };
     encode(&deliver, &mut buf).unwrap();
     encode(&deliver, &mut buf).unwrap();
-    let (done, e) = in_place(buf);
+    let (done, e) = in_place(buf, false);
     assert!(done.is_empty());
     let e = e.unwrap();
     assert_eq!(
@@ -137,4 +151,59 @@ fn out_of_order_frames_fail_in_place_too() {
         }
     );
     assert_eq!(e.reply_code(), 505);
+}
+
+#[test]
+fn commands_read_in_place_reuse_the_header_box() {
+    let mut props = BasicProperties {
+        content_type: Some("text/plain".try_into().unwrap()),
+        headers: Some(vec![("a".try_into().unwrap(), 1i32.into())].into()),
+        ..BasicProperties::default()
+    };
+    let mut buf = BytesMut::new();
+    for _ in 0..2 {
+        encode(
+            &Frame::Method {
+                channel: 1,
+                method: BasicDeliver::default().into(),
+            },
+            &mut buf,
+        )
+        .unwrap();
+        encode(
+            &Frame::Header {
+                channel: 1,
+                header: Box::new(ContentHeader::basic(0, props.clone())),
+            },
+            &mut buf,
+        )
+        .unwrap();
+        props = BasicProperties::default();
+    }
+    let mut d = Decoder::new(Limits::default());
+    let mut a = ContentAssembler::new(100);
+    let mut seen = Vec::new();
+    while let Some(done) = d.decode_into(&mut buf, &mut a).unwrap() {
+        if done == Assembled::Complete {
+            let header = &a.command().unwrap().content.as_ref().unwrap().header;
+            seen.push((
+                std::ptr::from_ref::<ContentHeader>(header),
+                header.properties.clone(),
+            ));
+        }
+    }
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0].0, seen[1].0,
+        "the second header reuses the first's box"
+    );
+    assert_eq!(seen[0].1.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        seen[1].1,
+        BasicProperties::default(),
+        "nothing left of the first"
+    );
+    assert!(a.is_idle());
+    a.reset();
+    assert!(a.command().is_none());
 }
