@@ -146,7 +146,6 @@ impl Decoder {
         let Some((ty, _, end_at)) = self.envelope(buf)? else {
             return Ok(None);
         };
-        let limits = &self.limits;
         let done = match ty {
             FRAME_BODY => channel.body_into(take_body(buf, end_at))?,
             FRAME_HEARTBEAT => {
@@ -154,7 +153,18 @@ impl Decoder {
                 Assembled::Heartbeat
             }
             FRAME_METHOD => {
-                let slot = channel.method_slot()?;
+                let slot = match channel.method_slot() {
+                    Ok(slot) => slot,
+                    // While content is due, the slot still holds its
+                    // method. `decode` reports a method that does not
+                    // decode before the assembler sees it: do the same,
+                    // decoding the frame aside, then fail with 505.
+                    Err(unexpected) => {
+                        self.decode(buf)?;
+                        return Err(unexpected);
+                    }
+                };
+                let limits = &self.limits;
                 match with_payload(buf, ty, end_at, |r| slot.decode_into(r, limits)) {
                     Ok(()) => channel.method_decoded(),
                     Err(e) => {
@@ -165,6 +175,7 @@ impl Decoder {
             }
             _ => {
                 let slot = channel.header_slot();
+                let limits = &self.limits;
                 with_payload(buf, ty, end_at, |mut r| slot.decode_into(&mut r, limits))?;
                 channel.header_decoded()?
             }
