@@ -9,10 +9,17 @@
 //! bits by 5%), and 3 symbols from a 16-bit window (a 256 KiB table, out
 //! of L1) lose again. Refilling the window from a position fixed one group
 //! ahead, so the load leaves the chain, measured no faster. What does
-//! pay is two chains at once: a name and its value
-//! (`decode_pair`), or the two halves of a long string
-//! (`decode_split`). Codes longer than 14 bits (rare octets, EOS) fall
-//! back to a canonical-code search. Encoding packs four codes at a time
+//! pay is two chains at once: a name and its value (`decode_pair`), or
+//! the two halves of a long string (`decode_split`). Pairing the values
+//! of two literal fields in a row in `decode_list` (the second's name
+//! looked up after the first's insertion) measured about 1% slower,
+//! inlined or not: at these lengths a block decodes at over 3
+//! instructions a cycle, bound more by the work per string than by the
+//! chain. Per group, the end test is one compare against where the
+//! padding starts, found once per string from the last octet's trailing
+//! ones (testing the bits left after each group cost about 3%). Codes
+//! longer than 14 bits (rare octets, EOS) fall back to a
+//! canonical-code search. Encoding packs four codes at a time
 //! into a 64-bit accumulator and stores the whole word, with no branch on
 //! the bit count.
 
@@ -270,7 +277,9 @@ const OVERLAP: usize = 8;
 /// it are dropped. If there is no such point (Huffman codes usually fall
 /// into step within a few symbols), or the back stream fails, the front
 /// stream goes on alone, and decides.
-#[inline]
+// Out of line: inlined into `decode_slice`, it left the short-string
+// path spilling registers in its loop (about 1.5% on `huffman::decode`).
+#[inline(never)]
 fn decode_split(src: &[u8], out: &mut [u8]) -> Result<usize, Error> {
     let mid = src.len() / 2;
     let limit = 8 * mid;
@@ -285,13 +294,13 @@ fn decode_split(src: &[u8], out: &mut [u8]) -> Result<usize, Error> {
     let (mut front_ends, mut back_ends) = (0u64, 1u64);
     let mut back_ok = true;
     // The front cannot reach the end here: `src` is at least 32 octets.
-    while front.live && front.p < limit + OVERLAP {
-        if back_ok && back.live {
+    while front.live() && front.p < limit + OVERLAP {
+        if back_ok && back.live() {
             back_ok = back.group_noting(back_out, &mut back_ends, 0).is_ok();
         }
         front.group_noting(front_out, &mut front_ends, limit)?;
     }
-    while back_ok && back.live {
+    while back_ok && back.live() {
         back_ok = back.group_noting(back_out, &mut back_ends, 0).is_ok();
     }
     let common = front_ends & back_ends;
@@ -324,7 +333,7 @@ pub(crate) fn decode_pair(
     let mut sa = Stream::new(a);
     let mut sb = Stream::new(b);
     let mut b_result = Ok(());
-    while sa.live && sb.live {
+    while sa.live() && sb.live() {
         sa.group(a_out)?;
         if let Err(e) = sb.group(b_out) {
             b_result = Err(e);
@@ -353,8 +362,10 @@ struct Stream<'a> {
     p: usize,
     /// Octets written.
     pos: usize,
-    /// Input is left that is not valid padding.
-    live: bool,
+    /// Where the padding starts: the trailing ones of the last octet, up
+    /// to 7 (no code of 7 bits or fewer is all ones, so they cannot end a
+    /// symbol). Decoding ends at or past it.
+    stop: usize,
 }
 
 impl<'a> Stream<'a> {
@@ -365,6 +376,7 @@ impl<'a> Stream<'a> {
             Some(w) => (u64::from_be_bytes(*w), total - 64),
             None => (short_word(src), 0),
         };
+        let padding = src.last().map_or(0, |b| b.trailing_ones().min(7));
         Self {
             src,
             total,
@@ -372,14 +384,20 @@ impl<'a> Stream<'a> {
             base,
             p: 0,
             pos: 0,
-            live: total > 0,
+            stop: total - padding as usize,
         }
+    }
+
+    /// Input is left that is not valid padding.
+    #[inline(always)]
+    fn live(&self) -> bool {
+        self.p < self.stop
     }
 
     /// Decodes to the end.
     #[inline(always)]
     fn finish(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        while self.live {
+        while self.live() {
             self.group(out)?;
         }
         Ok(())
@@ -435,13 +453,8 @@ impl<'a> Stream<'a> {
             let (sym, len) = long_code(window);
             let len = len as usize;
             if self.p + len > self.total {
-                // All ones to the end: EOS's start.
-                return if sym == EOS && self.total - self.p <= 7 {
-                    self.live = false;
-                    Ok(())
-                } else {
-                    Err(Error::HuffmanPadding)
-                };
+                // Not valid padding: that ends decoding before it is read.
+                return Err(Error::HuffmanPadding);
             }
             put(out, self.pos, sym)?;
             self.p += len;
@@ -450,14 +463,9 @@ impl<'a> Stream<'a> {
             self.p += bits as usize;
             self.pos += n;
         }
-        if self.p >= self.total {
-            if self.p > self.total {
-                return Err(Error::HuffmanPadding);
-            }
-            self.live = false;
-        } else if self.total - self.p <= 7 && !self.last << (self.p - self.base) >> 56 == 0 {
-            // At most 7 bits left, all ones: the usual end.
-            self.live = false;
+        if self.p > self.total {
+            // A symbol took padding bits that were not all ones.
+            return Err(Error::HuffmanPadding);
         }
         Ok(())
     }
