@@ -136,19 +136,27 @@ impl ContentAssembler {
     pub fn reset(&mut self) {
         self.state = State::Idle;
         self.release();
+        // The kept header's table values may share the read buffer.
+        if let Some(headers) = self
+            .spare
+            .as_mut()
+            .and_then(|h| h.properties.headers.as_mut())
+        {
+            headers.clear();
+        }
         self.remaining = 0;
         self.parts.clear();
         self.gathered = None;
     }
 
-    /// Drops what the command holds (its strings, table values and body
-    /// may share the read buffer) but keeps its header's box for the next.
+    /// Drops what the command holds (its strings and body may share the
+    /// read buffer) but keeps its header's box for the next. The headers
+    /// table stays whole, to be overwritten in place by the next content
+    /// header (whose frame is usually in the same read): its long strings
+    /// keep the read buffer alive until then.
     fn release(&mut self) {
         self.command.method = Method::PLACEHOLDER;
-        if let Some(mut content) = self.command.content.take() {
-            if let Some(headers) = &mut content.header.properties.headers {
-                headers.clear();
-            }
+        if let Some(content) = self.command.content.take() {
             self.spare = Some(content.header);
         }
     }

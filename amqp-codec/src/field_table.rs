@@ -440,17 +440,14 @@ const fn in_table(e: PayloadError) -> PayloadError {
     }
 }
 
-/// The placeholder each entry is decoded into. A constant, so its bytes
-/// are copied from read-only data in whole words: built on the stack, its
-/// tag byte was stored alone and then read back as part of a 16-byte word,
-/// which stalls store forwarding (two fifths of table decoding, measured).
+/// The placeholder each new entry is decoded into. A constant, so its
+/// bytes are copied from read-only data in whole words: built on the stack,
+/// its tag byte was stored alone and then read back as part of a 16-byte
+/// word, which stalls store forwarding (two fifths of table decoding,
+/// measured).
 const EMPTY_ENTRY: (ShortString, FieldValue) = (ShortString::new(), FieldValue::Void);
 
 /// Decodes the entries filling `r`, a table at nesting `depth`.
-///
-/// Each entry is pushed empty and decoded into place: built on the stack
-/// and moved into the `Vec`, keys and values are written and read back in
-/// pieces of different sizes, which stalls store forwarding.
 pub(crate) fn decode_entries(
     r: Reader<'_>,
     depth: usize,
@@ -461,8 +458,16 @@ pub(crate) fn decode_entries(
     Ok(table)
 }
 
-/// [`decode_entries`] into `table`, which is empty, so that a table in a
-/// content header is not moved out through a `Result` either.
+/// [`decode_entries`] into `table`, whatever it holds: a reused table (the
+/// last message's headers) is overwritten entry by entry, keys set in
+/// place and values replaced only where the type differs, then cut to
+/// length. Clearing it first and pushing each entry anew cost a drop per
+/// old entry and a placeholder write per new one. On error `table` holds
+/// entries of no meaning.
+///
+/// Each new entry is pushed empty and decoded into place: built on the
+/// stack and moved into the `Vec`, keys and values are written and read
+/// back in pieces of different sizes, which stalls store forwarding.
 pub(crate) fn decode_entries_into(
     mut r: Reader<'_>,
     depth: usize,
@@ -475,21 +480,28 @@ pub(crate) fn decode_entries_into(
         });
     }
     let entries = &mut table.0;
-    if !r.is_empty() && entries.capacity() == 0 {
-        // What the first push would reserve, without its growth path. The
-        // empty `Vec` replaced owns nothing, so it is not worth a drop call.
-        std::mem::forget(std::mem::replace(entries, Vec::with_capacity(4)));
-    }
+    let mut n = 0;
     while !r.is_empty() {
-        // Not `push`, which keeps its argument on the stack across its grow
-        // call: `resize_with` makes the value after growing, in place.
-        entries.resize_with(entries.len() + 1, || EMPTY_ENTRY);
-        let Some((key, value)) = entries.last_mut() else {
+        if n == entries.len() {
+            if entries.capacity() == 0 {
+                // What the first push would reserve, without its growth
+                // path. The empty `Vec` replaced owns nothing, so it is not
+                // worth a drop call.
+                std::mem::forget(std::mem::replace(entries, Vec::with_capacity(4)));
+            }
+            // Not `push`, which keeps its argument on the stack across its
+            // grow call: `resize_with` makes the value after growing, in
+            // place.
+            entries.resize_with(n + 1, || EMPTY_ENTRY);
+        }
+        let Some((key, value)) = entries.get_mut(n) else {
             break;
         };
         r.short_string_into(key).map_err(in_table)?;
         decode_value(&mut r, depth, limits, value)?;
+        n += 1;
     }
+    entries.truncate(n);
     Ok(())
 }
 
@@ -517,7 +529,9 @@ fn decode_array(
 }
 
 /// Decodes one type letter and value of a table or array at `depth` into
-/// `dst`, which holds [`FieldValue::Void`].
+/// `dst`, whatever it holds: a value of the same type is overwritten in
+/// place (a nested table entry by entry), which spares the drop of the
+/// old one.
 // Inlined into its two callers, like the shortstrs, for store forwarding
 // (table decoding about -17%).
 #[inline(always)]
@@ -527,49 +541,56 @@ fn decode_value(
     limits: &Limits,
     dst: &mut FieldValue,
 ) -> Result<(), PayloadError> {
+    /// Reads a value of `$variant` with `$read` and sets `dst` to it.
+    macro_rules! set {
+        ($variant:ident, $read:expr) => {{
+            let v = $read.map_err(in_table)?;
+            match dst {
+                FieldValue::$variant(old) => *old = v,
+                _ => *dst = FieldValue::$variant(v),
+            }
+        }};
+    }
     let tag = r.u8().map_err(in_table)?;
-    // `dst` holds `Void`, which owns nothing: forgetting it rather than
-    // dropping it saves a call to `FieldValue`'s drop glue per entry.
-    let mut set = |v: Result<FieldValue, PayloadError>| {
-        v.map(|v| {
-            let old = std::mem::replace(dst, v);
-            debug_assert!(matches!(old, FieldValue::Void));
-            std::mem::forget(old);
-        })
-    };
-    let v = match tag {
-        b't' => set(r.u8().map(|b| FieldValue::Bool(b != 0))),
-        b'b' => set(r.u8().map(|b| FieldValue::I8(i8::from_be_bytes([b])))),
-        b'B' => set(r.u8().map(FieldValue::U8)),
-        b's' | b'U' => set(r.i16().map(FieldValue::I16)),
-        b'u' => set(r.u16().map(FieldValue::U16)),
-        b'I' => set(r.i32().map(FieldValue::I32)),
-        b'i' => set(r.u32().map(FieldValue::U32)),
-        b'l' | b'L' => set(r.i64().map(FieldValue::I64)),
-        b'f' => set(r.u32().map(|v| FieldValue::F32(f32::from_bits(v)))),
-        b'd' => set(r.u64().map(|v| FieldValue::F64(f64::from_bits(v)))),
-        b'D' => set(r.u8().and_then(|scale| {
-            r.u32()
-                .map(|value| FieldValue::Decimal(Decimal { scale, value }))
-        })),
-        b'S' => set(r.long_string().map(FieldValue::LongString)),
+    match tag {
+        b't' => set!(Bool, r.u8().map(|b| b != 0)),
+        b'b' => set!(I8, r.u8().map(|b| i8::from_be_bytes([b]))),
+        b'B' => set!(U8, r.u8()),
+        b's' | b'U' => set!(I16, r.i16()),
+        b'u' => set!(U16, r.u16()),
+        b'I' => set!(I32, r.i32()),
+        b'i' => set!(U32, r.u32()),
+        b'l' | b'L' => set!(I64, r.i64()),
+        b'f' => set!(F32, r.u32().map(f32::from_bits)),
+        b'd' => set!(F64, r.u64().map(f64::from_bits)),
+        b'D' => set!(
+            Decimal,
+            r.u8()
+                .and_then(|scale| r.u32().map(|value| Decimal { scale, value }))
+        ),
+        b'S' => set!(LongString, r.long_string()),
         b'A' => {
             let inner = r.sized().map_err(in_table)?;
-            set(decode_array(inner, depth + 1, limits).map(FieldValue::Array))
+            set!(Array, decode_array(inner, depth + 1, limits));
         }
-        b'T' => set(r.u64().map(FieldValue::Timestamp)),
+        b'T' => set!(Timestamp, r.u64()),
         b'F' => {
             let inner = r.sized().map_err(in_table)?;
-            set(decode_entries(inner, depth + 1, limits).map(FieldValue::Table))
+            if let FieldValue::Table(t) = dst {
+                decode_entries_into(inner, depth + 1, limits, t).map_err(in_table)?;
+            } else {
+                set!(Table, decode_entries(inner, depth + 1, limits));
+            }
         }
-        b'V' => Ok(()),
-        b'x' => set(r
-            .len32()
-            .and_then(|n| r.bytes(n))
-            .map(FieldValue::ByteArray)),
-        other => Err(PayloadError::UnknownFieldType(other)),
-    };
-    v.map_err(in_table)
+        b'V' => {
+            if !matches!(dst, FieldValue::Void) {
+                *dst = FieldValue::Void;
+            }
+        }
+        b'x' => set!(ByteArray, r.len32().and_then(|n| r.bytes(n))),
+        other => return Err(PayloadError::UnknownFieldType(other)),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
