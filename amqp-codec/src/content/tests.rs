@@ -8,7 +8,7 @@ use crate::config::Limits;
 use crate::field_table::{FieldTable, FieldValue};
 use crate::frame::Frame;
 use crate::method::BasicDeliver;
-use crate::method::strategies::method;
+use crate::method::strategies::{basic_deliver, method};
 use crate::properties::BasicProperties;
 use crate::strategies::{basic_properties, content_header};
 use crate::string::ShortString;
@@ -20,13 +20,16 @@ fn frames() -> impl Strategy<Value = Vec<Frame>> {
     // into the last one's box must overwrite all of it; headers tables
     // often of like shapes, so that one is decoded over another entry by
     // entry.
+    // Deliveries vary too, so that one decoded over the last must
+    // overwrite all of its arguments.
     let message = (
         vec(vec(any::<u8>(), 0..40), 0..4),
         any::<bool>(),
         basic_properties(),
         proptest::option::of(like_tables()),
+        basic_deliver(),
     );
-    let message = message.prop_map(|(parts, empty, mut properties, like)| {
+    let message = message.prop_map(|(parts, empty, mut properties, like, deliver)| {
         if like.is_some() {
             properties.headers = like;
         }
@@ -38,7 +41,7 @@ fn frames() -> impl Strategy<Value = Vec<Frame>> {
         let mut out = vec![
             Frame::Method {
                 channel: 1,
-                method: BasicDeliver::default().into(),
+                method: deliver.into(),
             },
             Frame::Header {
                 channel: 1,
