@@ -292,7 +292,8 @@ class MethodDef:
 
     def decoder(self):
         """`EMPTY` (every argument zero) and `decode_args_into`, which
-        decodes the arguments into an `EMPTY` struct where it lies: built on
+        decodes the arguments into a struct where it lies, overwriting every
+        one (the struct is `EMPTY` or the channel's last such method): built on
         the stack and returned, a method was copied out through `Result`s
         right after being written, and those reads stalled store forwarding
         (see `Method::decode_into`)."""
@@ -454,10 +455,9 @@ def gen_methods(spec, methods, spec_label):
     o.append("    }")
     o.append("")
     o.append("    /// [`Method::decode_args`] into `dst`,")
-    o.append("    /// which becomes that method (its arguments zero, then decoded in")
-    o.append("    /// place); `None`, leaving `dst` alone, for an id this crate does not know.")
-    o.append("    /// `dst` holds [`Method::PLACEHOLDER`], which owns nothing, so it is")
-    o.append("    /// overwritten without a call to `Method`'s drop glue.")
+    o.append("    /// which becomes that method, unless it is that method already (the")
+    o.append("    /// channel's last), and has its arguments decoded in place; `None`,")
+    o.append("    /// leaving `dst` alone, for an id this crate does not know.")
     o.append("    pub(crate) fn decode_args_into(")
     o.append("        dst: &mut Self,")
     o.append("        class_id: u16,")
@@ -469,7 +469,9 @@ def gen_methods(spec, methods, spec_label):
     for m in methods:
         if m.fields:
             o.append("            (%d, %d) => {" % (m.class_id, m.id))
-            o.append("                std::mem::forget(std::mem::replace(dst, Self::%s(%s)));" % (m.rust, m.wrap("%s::EMPTY" % m.rust)))
+            o.append("                if !matches!(dst, Self::%s(_)) {" % m.rust)
+            o.append("                    dst.become_method(Self::%s(%s));" % (m.rust, m.wrap("%s::EMPTY" % m.rust)))
+            o.append("                }")
             o.append("                match dst {")
             o.append("                    Self::%s(m) => %s::decode_args_into(m, r, limits)," % (m.rust, m.rust))
             o.append("                    _ => Ok(()),")
@@ -477,7 +479,9 @@ def gen_methods(spec, methods, spec_label):
             o.append("            }")
         else:
             o.append("            (%d, %d) => {" % (m.class_id, m.id))
-            o.append("                std::mem::forget(std::mem::replace(dst, Self::%s(%s)));" % (m.rust, m.rust))
+            o.append("                if !matches!(dst, Self::%s(_)) {" % m.rust)
+            o.append("                    dst.become_method(Self::%s(%s));" % (m.rust, m.rust))
+            o.append("                }")
             o.append("                Ok(())")
             o.append("            }")
     o.append("            _ => return None,")

@@ -136,19 +136,28 @@ impl ContentAssembler {
     pub fn reset(&mut self) {
         self.state = State::Idle;
         self.release();
+        self.command.method = Method::PLACEHOLDER;
+        // The kept header's table values may share the read buffer.
+        if let Some(headers) = self
+            .spare
+            .as_mut()
+            .and_then(|h| h.properties.headers.as_mut())
+        {
+            headers.clear();
+        }
         self.remaining = 0;
         self.parts.clear();
         self.gathered = None;
     }
 
-    /// Drops what the command holds (its strings, table values and body
-    /// may share the read buffer) but keeps its header's box for the next.
+    /// Drops the command's body (which shares the read buffer) but keeps
+    /// its header's box for the next, and its method, which the next
+    /// method frame is decoded over right away (in place, if it is the
+    /// same method). The headers table stays whole, to be overwritten in
+    /// place by the next content header (whose frame is usually in the
+    /// same read): its long strings keep the read buffer alive until then.
     fn release(&mut self) {
-        self.command.method = Method::PLACEHOLDER;
-        if let Some(mut content) = self.command.content.take() {
-            if let Some(headers) = &mut content.header.properties.headers {
-                headers.clear();
-            }
+        if let Some(content) = self.command.content.take() {
             self.spare = Some(content.header);
         }
     }
@@ -187,6 +196,8 @@ impl ContentAssembler {
             self.state = State::HeaderDue;
             return Ok(None);
         }
+        // Nothing of the last command stays behind an idle assembler.
+        self.command.method = Method::PLACEHOLDER;
         Ok(Some(Command {
             method,
             content: None,
@@ -194,8 +205,9 @@ impl ContentAssembler {
     }
 
     /// The slot a method frame's method is decoded into, holding
-    /// [`Method::PLACEHOLDER`]; fails with 505 while content is due. A
-    /// complete command is dropped. Follow with
+    /// [`Method::PLACEHOLDER`] or the last command's method; fails with 505
+    /// while content is due. A complete command's body is dropped. Follow
+    /// with
     /// [`ContentAssembler::method_decoded`], or [`ContentAssembler::reset`]
     /// if decoding fails.
     #[inline]

@@ -94,7 +94,7 @@ impl BasicProperties {
     /// Decodes the flags word(s) and the properties they flag into `p`, in
     /// place, as `p` is large and lives in a box, which may hold the last
     /// message's properties: every property is overwritten, and a headers
-    /// table keeps its storage. (`get_or_insert_with` rather than
+    /// table is overwritten entry by entry. (`get_or_insert_with` rather than
     /// `insert`, which would drop a value only to make another.)
     fn decode_into(p: &mut Self, r: &mut Reader<'_>, limits: &Limits) -> Result<(), PayloadError> {
         let flags = r.u16()?;
@@ -114,9 +114,7 @@ impl BasicProperties {
         short_string_into(r, has(flag::CONTENT_TYPE), &mut p.content_type)?;
         short_string_into(r, has(flag::CONTENT_ENCODING), &mut p.content_encoding)?;
         if has(flag::HEADERS) {
-            let headers = p.headers.get_or_insert_with(FieldTable::new);
-            headers.clear();
-            r.table_into(limits, headers)?;
+            r.table_into(limits, p.headers.get_or_insert_with(FieldTable::new))?;
         } else {
             p.headers = None;
         }

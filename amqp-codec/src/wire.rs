@@ -201,7 +201,8 @@ impl<'a> Reader<'a> {
         Ok(table)
     }
 
-    /// [`Reader::table`] into `dst`, which is empty.
+    /// [`Reader::table`] into `dst`, whatever it holds (see
+    /// [`decode_entries_into`](crate::field_table::decode_entries_into)).
     pub(crate) fn table_into(
         &mut self,
         limits: &Limits,

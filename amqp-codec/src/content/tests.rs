@@ -5,23 +5,34 @@ use proptest::prelude::*;
 use super::*;
 use crate::codec::{Decoder, encode};
 use crate::config::Limits;
+use crate::field_table::{FieldTable, FieldValue};
 use crate::frame::Frame;
 use crate::method::BasicDeliver;
-use crate::method::strategies::method;
+use crate::method::strategies::{basic_deliver, method};
 use crate::properties::BasicProperties;
 use crate::strategies::{basic_properties, content_header};
+use crate::string::ShortString;
 
 /// Frames on channel 1: whole messages (whose bodies may be split), lone
 /// methods, and stray headers, bodies and heartbeats that break the order.
 fn frames() -> impl Strategy<Value = Vec<Frame>> {
     // Properties vary from message to message, so that a header decoded
-    // into the last one's box must overwrite all of it.
+    // into the last one's box must overwrite all of it; headers tables
+    // often of like shapes, so that one is decoded over another entry by
+    // entry.
+    // Deliveries vary too, so that one decoded over the last must
+    // overwrite all of its arguments.
     let message = (
         vec(vec(any::<u8>(), 0..40), 0..4),
         any::<bool>(),
         basic_properties(),
+        proptest::option::of(like_tables()),
+        basic_deliver(),
     );
-    let message = message.prop_map(|(parts, empty, properties)| {
+    let message = message.prop_map(|(parts, empty, mut properties, like, deliver)| {
+        if like.is_some() {
+            properties.headers = like;
+        }
         let len: usize = parts.iter().map(Vec::len).sum();
         let mut header = ContentHeader::basic(len as u64, properties);
         if empty {
@@ -30,7 +41,7 @@ fn frames() -> impl Strategy<Value = Vec<Frame>> {
         let mut out = vec![
             Frame::Method {
                 channel: 1,
-                method: BasicDeliver::default().into(),
+                method: deliver.into(),
             },
             Frame::Header {
                 channel: 1,
@@ -58,6 +69,26 @@ fn frames() -> impl Strategy<Value = Vec<Frame>> {
         Just(vec![Frame::Heartbeat]),
     ];
     vec(prop_oneof![4 => message, 1 => stray], 0..8).prop_map(|v| v.into_iter().flatten().collect())
+}
+
+/// Tables from a few keys and value types, nested, so that consecutive
+/// ones often share entries' keys and types and differ in length, some
+/// types and nested tables.
+fn like_tables() -> impl Strategy<Value = FieldTable> {
+    let key = prop::sample::select(vec!["x-retry", "x-trace", "k"])
+        .prop_map(|k| ShortString::try_from(k).unwrap());
+    let value = prop_oneof![
+        (0..3i32).prop_map(FieldValue::I32),
+        prop::sample::select(vec!["", "trace", "a much longer trace id"])
+            .prop_map(FieldValue::from),
+        Just(FieldValue::Void),
+    ];
+    let value = value.prop_recursive(3, 12, 3, move |inner| {
+        vec((key.clone(), inner), 0..3).prop_map(|v| FieldValue::Table(FieldTable::from(v)))
+    });
+    let key = prop::sample::select(vec!["x-retry", "x-trace", "k"])
+        .prop_map(|k| ShortString::try_from(k).unwrap());
+    vec((key, value), 0..4).prop_map(FieldTable::from)
 }
 
 /// Commands (and heartbeats, as `None`) through `Decoder::decode` and the

@@ -3,6 +3,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::strategies::field_table;
+use crate::wire::Reader;
 
 fn decode(body: &[u8]) -> Result<FieldTable, Error> {
     decode_with(body, &Limits::default())
@@ -239,6 +240,22 @@ proptest! {
         prop_assert_eq!(&back, &t);
         // And re-encode to the same bytes.
         prop_assert_eq!(encode(&back), bytes.to_vec());
+    }
+
+    #[test]
+    fn a_table_decodes_over_another_as_afresh(old in field_table(), t in field_table()) {
+        let bytes = Bytes::from(encode(&t));
+        let mut reused = old;
+        Reader::new(&bytes).table_into(&Limits::default(), &mut reused).unwrap();
+        prop_assert_eq!(&reused, &t);
+        // Whatever a failed decode left behind is overwritten too.
+        if let Some(cut) = bytes.len().checked_sub(1).filter(|&n| n > 4) {
+            let mut short = BytesMut::from(&bytes[..cut]);
+            short[..4].copy_from_slice(&u32::try_from(cut - 4).unwrap().to_be_bytes());
+            let _ = Reader::new(&short.freeze()).table_into(&Limits::default(), &mut reused);
+            Reader::new(&bytes).table_into(&Limits::default(), &mut reused).unwrap();
+            prop_assert_eq!(&reused, &t);
+        }
     }
 
     #[test]

@@ -3755,10 +3755,9 @@ impl Method {
     }
 
     /// [`Method::decode_args`] into `dst`,
-    /// which becomes that method (its arguments zero, then decoded in
-    /// place); `None`, leaving `dst` alone, for an id this crate does not know.
-    /// `dst` holds [`Method::PLACEHOLDER`], which owns nothing, so it is
-    /// overwritten without a call to `Method`'s drop glue.
+    /// which becomes that method, unless it is that method already (the
+    /// channel's last), and has its arguments decoded in place; `None`,
+    /// leaving `dst` alone, for an id this crate does not know.
     pub(crate) fn decode_args_into(
         dst: &mut Self,
         class_id: u16,
@@ -3768,40 +3767,36 @@ impl Method {
     ) -> Option<Result<(), PayloadError>> {
         Some(match (class_id, method_id) {
             (10, 10) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionStart(ConnectionStart::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionStart(_)) {
+                    dst.become_method(Self::ConnectionStart(ConnectionStart::EMPTY));
+                }
                 match dst {
                     Self::ConnectionStart(m) => ConnectionStart::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 11) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionStartOk(Box::new(ConnectionStartOk::EMPTY)),
-                ));
+                if !matches!(dst, Self::ConnectionStartOk(_)) {
+                    dst.become_method(Self::ConnectionStartOk(Box::new(ConnectionStartOk::EMPTY)));
+                }
                 match dst {
                     Self::ConnectionStartOk(m) => ConnectionStartOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 20) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionSecure(ConnectionSecure::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionSecure(_)) {
+                    dst.become_method(Self::ConnectionSecure(ConnectionSecure::EMPTY));
+                }
                 match dst {
                     Self::ConnectionSecure(m) => ConnectionSecure::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 21) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionSecureOk(ConnectionSecureOk::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionSecureOk(_)) {
+                    dst.become_method(Self::ConnectionSecureOk(ConnectionSecureOk::EMPTY));
+                }
                 match dst {
                     Self::ConnectionSecureOk(m) => {
                         ConnectionSecureOk::decode_args_into(m, r, limits)
@@ -3810,84 +3805,75 @@ impl Method {
                 }
             }
             (10, 30) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionTune(ConnectionTune::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionTune(_)) {
+                    dst.become_method(Self::ConnectionTune(ConnectionTune::EMPTY));
+                }
                 match dst {
                     Self::ConnectionTune(m) => ConnectionTune::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 31) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionTuneOk(ConnectionTuneOk::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionTuneOk(_)) {
+                    dst.become_method(Self::ConnectionTuneOk(ConnectionTuneOk::EMPTY));
+                }
                 match dst {
                     Self::ConnectionTuneOk(m) => ConnectionTuneOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 40) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionOpen(ConnectionOpen::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionOpen(_)) {
+                    dst.become_method(Self::ConnectionOpen(ConnectionOpen::EMPTY));
+                }
                 match dst {
                     Self::ConnectionOpen(m) => ConnectionOpen::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 41) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionOpenOk(ConnectionOpenOk::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionOpenOk(_)) {
+                    dst.become_method(Self::ConnectionOpenOk(ConnectionOpenOk::EMPTY));
+                }
                 match dst {
                     Self::ConnectionOpenOk(m) => ConnectionOpenOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 50) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionClose(ConnectionClose::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionClose(_)) {
+                    dst.become_method(Self::ConnectionClose(ConnectionClose::EMPTY));
+                }
                 match dst {
                     Self::ConnectionClose(m) => ConnectionClose::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 51) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionCloseOk(ConnectionCloseOk),
-                ));
+                if !matches!(dst, Self::ConnectionCloseOk(_)) {
+                    dst.become_method(Self::ConnectionCloseOk(ConnectionCloseOk));
+                }
                 Ok(())
             }
             (10, 60) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionBlocked(ConnectionBlocked::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionBlocked(_)) {
+                    dst.become_method(Self::ConnectionBlocked(ConnectionBlocked::EMPTY));
+                }
                 match dst {
                     Self::ConnectionBlocked(m) => ConnectionBlocked::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (10, 61) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionUnblocked(ConnectionUnblocked),
-                ));
+                if !matches!(dst, Self::ConnectionUnblocked(_)) {
+                    dst.become_method(Self::ConnectionUnblocked(ConnectionUnblocked));
+                }
                 Ok(())
             }
             (10, 70) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionUpdateSecret(ConnectionUpdateSecret::EMPTY),
-                ));
+                if !matches!(dst, Self::ConnectionUpdateSecret(_)) {
+                    dst.become_method(Self::ConnectionUpdateSecret(ConnectionUpdateSecret::EMPTY));
+                }
                 match dst {
                     Self::ConnectionUpdateSecret(m) => {
                         ConnectionUpdateSecret::decode_args_into(m, r, limits)
@@ -3896,428 +3882,429 @@ impl Method {
                 }
             }
             (10, 71) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConnectionUpdateSecretOk(ConnectionUpdateSecretOk),
-                ));
+                if !matches!(dst, Self::ConnectionUpdateSecretOk(_)) {
+                    dst.become_method(Self::ConnectionUpdateSecretOk(ConnectionUpdateSecretOk));
+                }
                 Ok(())
             }
             (20, 10) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ChannelOpen(ChannelOpen::EMPTY),
-                ));
+                if !matches!(dst, Self::ChannelOpen(_)) {
+                    dst.become_method(Self::ChannelOpen(ChannelOpen::EMPTY));
+                }
                 match dst {
                     Self::ChannelOpen(m) => ChannelOpen::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (20, 11) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ChannelOpenOk(ChannelOpenOk::EMPTY),
-                ));
+                if !matches!(dst, Self::ChannelOpenOk(_)) {
+                    dst.become_method(Self::ChannelOpenOk(ChannelOpenOk::EMPTY));
+                }
                 match dst {
                     Self::ChannelOpenOk(m) => ChannelOpenOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (20, 20) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ChannelFlow(ChannelFlow::EMPTY),
-                ));
+                if !matches!(dst, Self::ChannelFlow(_)) {
+                    dst.become_method(Self::ChannelFlow(ChannelFlow::EMPTY));
+                }
                 match dst {
                     Self::ChannelFlow(m) => ChannelFlow::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (20, 21) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ChannelFlowOk(ChannelFlowOk::EMPTY),
-                ));
+                if !matches!(dst, Self::ChannelFlowOk(_)) {
+                    dst.become_method(Self::ChannelFlowOk(ChannelFlowOk::EMPTY));
+                }
                 match dst {
                     Self::ChannelFlowOk(m) => ChannelFlowOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (20, 40) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ChannelClose(ChannelClose::EMPTY),
-                ));
+                if !matches!(dst, Self::ChannelClose(_)) {
+                    dst.become_method(Self::ChannelClose(ChannelClose::EMPTY));
+                }
                 match dst {
                     Self::ChannelClose(m) => ChannelClose::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (20, 41) => {
-                std::mem::forget(std::mem::replace(dst, Self::ChannelCloseOk(ChannelCloseOk)));
+                if !matches!(dst, Self::ChannelCloseOk(_)) {
+                    dst.become_method(Self::ChannelCloseOk(ChannelCloseOk));
+                }
                 Ok(())
             }
             (30, 10) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::AccessRequest(AccessRequest::EMPTY),
-                ));
+                if !matches!(dst, Self::AccessRequest(_)) {
+                    dst.become_method(Self::AccessRequest(AccessRequest::EMPTY));
+                }
                 match dst {
                     Self::AccessRequest(m) => AccessRequest::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (30, 11) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::AccessRequestOk(AccessRequestOk::EMPTY),
-                ));
+                if !matches!(dst, Self::AccessRequestOk(_)) {
+                    dst.become_method(Self::AccessRequestOk(AccessRequestOk::EMPTY));
+                }
                 match dst {
                     Self::AccessRequestOk(m) => AccessRequestOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (40, 10) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeDeclare(ExchangeDeclare::EMPTY),
-                ));
+                if !matches!(dst, Self::ExchangeDeclare(_)) {
+                    dst.become_method(Self::ExchangeDeclare(ExchangeDeclare::EMPTY));
+                }
                 match dst {
                     Self::ExchangeDeclare(m) => ExchangeDeclare::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (40, 11) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeDeclareOk(ExchangeDeclareOk),
-                ));
+                if !matches!(dst, Self::ExchangeDeclareOk(_)) {
+                    dst.become_method(Self::ExchangeDeclareOk(ExchangeDeclareOk));
+                }
                 Ok(())
             }
             (40, 20) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeDelete(ExchangeDelete::EMPTY),
-                ));
+                if !matches!(dst, Self::ExchangeDelete(_)) {
+                    dst.become_method(Self::ExchangeDelete(ExchangeDelete::EMPTY));
+                }
                 match dst {
                     Self::ExchangeDelete(m) => ExchangeDelete::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (40, 21) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeDeleteOk(ExchangeDeleteOk),
-                ));
+                if !matches!(dst, Self::ExchangeDeleteOk(_)) {
+                    dst.become_method(Self::ExchangeDeleteOk(ExchangeDeleteOk));
+                }
                 Ok(())
             }
             (40, 30) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeBind(Box::new(ExchangeBind::EMPTY)),
-                ));
+                if !matches!(dst, Self::ExchangeBind(_)) {
+                    dst.become_method(Self::ExchangeBind(Box::new(ExchangeBind::EMPTY)));
+                }
                 match dst {
                     Self::ExchangeBind(m) => ExchangeBind::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (40, 31) => {
-                std::mem::forget(std::mem::replace(dst, Self::ExchangeBindOk(ExchangeBindOk)));
+                if !matches!(dst, Self::ExchangeBindOk(_)) {
+                    dst.become_method(Self::ExchangeBindOk(ExchangeBindOk));
+                }
                 Ok(())
             }
             (40, 40) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeUnbind(Box::new(ExchangeUnbind::EMPTY)),
-                ));
+                if !matches!(dst, Self::ExchangeUnbind(_)) {
+                    dst.become_method(Self::ExchangeUnbind(Box::new(ExchangeUnbind::EMPTY)));
+                }
                 match dst {
                     Self::ExchangeUnbind(m) => ExchangeUnbind::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (40, 51) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ExchangeUnbindOk(ExchangeUnbindOk),
-                ));
+                if !matches!(dst, Self::ExchangeUnbindOk(_)) {
+                    dst.become_method(Self::ExchangeUnbindOk(ExchangeUnbindOk));
+                }
                 Ok(())
             }
             (50, 10) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueueDeclare(QueueDeclare::EMPTY),
-                ));
+                if !matches!(dst, Self::QueueDeclare(_)) {
+                    dst.become_method(Self::QueueDeclare(QueueDeclare::EMPTY));
+                }
                 match dst {
                     Self::QueueDeclare(m) => QueueDeclare::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 11) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueueDeclareOk(QueueDeclareOk::EMPTY),
-                ));
+                if !matches!(dst, Self::QueueDeclareOk(_)) {
+                    dst.become_method(Self::QueueDeclareOk(QueueDeclareOk::EMPTY));
+                }
                 match dst {
                     Self::QueueDeclareOk(m) => QueueDeclareOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 20) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueueBind(Box::new(QueueBind::EMPTY)),
-                ));
+                if !matches!(dst, Self::QueueBind(_)) {
+                    dst.become_method(Self::QueueBind(Box::new(QueueBind::EMPTY)));
+                }
                 match dst {
                     Self::QueueBind(m) => QueueBind::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 21) => {
-                std::mem::forget(std::mem::replace(dst, Self::QueueBindOk(QueueBindOk)));
+                if !matches!(dst, Self::QueueBindOk(_)) {
+                    dst.become_method(Self::QueueBindOk(QueueBindOk));
+                }
                 Ok(())
             }
             (50, 30) => {
-                std::mem::forget(std::mem::replace(dst, Self::QueuePurge(QueuePurge::EMPTY)));
+                if !matches!(dst, Self::QueuePurge(_)) {
+                    dst.become_method(Self::QueuePurge(QueuePurge::EMPTY));
+                }
                 match dst {
                     Self::QueuePurge(m) => QueuePurge::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 31) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueuePurgeOk(QueuePurgeOk::EMPTY),
-                ));
+                if !matches!(dst, Self::QueuePurgeOk(_)) {
+                    dst.become_method(Self::QueuePurgeOk(QueuePurgeOk::EMPTY));
+                }
                 match dst {
                     Self::QueuePurgeOk(m) => QueuePurgeOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 40) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueueDelete(QueueDelete::EMPTY),
-                ));
+                if !matches!(dst, Self::QueueDelete(_)) {
+                    dst.become_method(Self::QueueDelete(QueueDelete::EMPTY));
+                }
                 match dst {
                     Self::QueueDelete(m) => QueueDelete::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 41) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueueDeleteOk(QueueDeleteOk::EMPTY),
-                ));
+                if !matches!(dst, Self::QueueDeleteOk(_)) {
+                    dst.become_method(Self::QueueDeleteOk(QueueDeleteOk::EMPTY));
+                }
                 match dst {
                     Self::QueueDeleteOk(m) => QueueDeleteOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 50) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::QueueUnbind(Box::new(QueueUnbind::EMPTY)),
-                ));
+                if !matches!(dst, Self::QueueUnbind(_)) {
+                    dst.become_method(Self::QueueUnbind(Box::new(QueueUnbind::EMPTY)));
+                }
                 match dst {
                     Self::QueueUnbind(m) => QueueUnbind::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (50, 51) => {
-                std::mem::forget(std::mem::replace(dst, Self::QueueUnbindOk(QueueUnbindOk)));
+                if !matches!(dst, Self::QueueUnbindOk(_)) {
+                    dst.become_method(Self::QueueUnbindOk(QueueUnbindOk));
+                }
                 Ok(())
             }
             (60, 10) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicQos(BasicQos::EMPTY)));
+                if !matches!(dst, Self::BasicQos(_)) {
+                    dst.become_method(Self::BasicQos(BasicQos::EMPTY));
+                }
                 match dst {
                     Self::BasicQos(m) => BasicQos::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 11) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicQosOk(BasicQosOk)));
+                if !matches!(dst, Self::BasicQosOk(_)) {
+                    dst.become_method(Self::BasicQosOk(BasicQosOk));
+                }
                 Ok(())
             }
             (60, 20) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicConsume(BasicConsume::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicConsume(_)) {
+                    dst.become_method(Self::BasicConsume(BasicConsume::EMPTY));
+                }
                 match dst {
                     Self::BasicConsume(m) => BasicConsume::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 21) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicConsumeOk(BasicConsumeOk::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicConsumeOk(_)) {
+                    dst.become_method(Self::BasicConsumeOk(BasicConsumeOk::EMPTY));
+                }
                 match dst {
                     Self::BasicConsumeOk(m) => BasicConsumeOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 30) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicCancel(BasicCancel::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicCancel(_)) {
+                    dst.become_method(Self::BasicCancel(BasicCancel::EMPTY));
+                }
                 match dst {
                     Self::BasicCancel(m) => BasicCancel::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 31) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicCancelOk(BasicCancelOk::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicCancelOk(_)) {
+                    dst.become_method(Self::BasicCancelOk(BasicCancelOk::EMPTY));
+                }
                 match dst {
                     Self::BasicCancelOk(m) => BasicCancelOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 40) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicPublish(BasicPublish::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicPublish(_)) {
+                    dst.become_method(Self::BasicPublish(BasicPublish::EMPTY));
+                }
                 match dst {
                     Self::BasicPublish(m) => BasicPublish::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 50) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicReturn(BasicReturn::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicReturn(_)) {
+                    dst.become_method(Self::BasicReturn(BasicReturn::EMPTY));
+                }
                 match dst {
                     Self::BasicReturn(m) => BasicReturn::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 60) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicDeliver(BasicDeliver::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicDeliver(_)) {
+                    dst.become_method(Self::BasicDeliver(BasicDeliver::EMPTY));
+                }
                 match dst {
                     Self::BasicDeliver(m) => BasicDeliver::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 70) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicGet(BasicGet::EMPTY)));
+                if !matches!(dst, Self::BasicGet(_)) {
+                    dst.become_method(Self::BasicGet(BasicGet::EMPTY));
+                }
                 match dst {
                     Self::BasicGet(m) => BasicGet::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 71) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicGetOk(BasicGetOk::EMPTY)));
+                if !matches!(dst, Self::BasicGetOk(_)) {
+                    dst.become_method(Self::BasicGetOk(BasicGetOk::EMPTY));
+                }
                 match dst {
                     Self::BasicGetOk(m) => BasicGetOk::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 72) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicGetEmpty(BasicGetEmpty::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicGetEmpty(_)) {
+                    dst.become_method(Self::BasicGetEmpty(BasicGetEmpty::EMPTY));
+                }
                 match dst {
                     Self::BasicGetEmpty(m) => BasicGetEmpty::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 80) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicAck(BasicAck::EMPTY)));
+                if !matches!(dst, Self::BasicAck(_)) {
+                    dst.become_method(Self::BasicAck(BasicAck::EMPTY));
+                }
                 match dst {
                     Self::BasicAck(m) => BasicAck::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 90) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicReject(BasicReject::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicReject(_)) {
+                    dst.become_method(Self::BasicReject(BasicReject::EMPTY));
+                }
                 match dst {
                     Self::BasicReject(m) => BasicReject::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 100) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicRecoverAsync(BasicRecoverAsync::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicRecoverAsync(_)) {
+                    dst.become_method(Self::BasicRecoverAsync(BasicRecoverAsync::EMPTY));
+                }
                 match dst {
                     Self::BasicRecoverAsync(m) => BasicRecoverAsync::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 110) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::BasicRecover(BasicRecover::EMPTY),
-                ));
+                if !matches!(dst, Self::BasicRecover(_)) {
+                    dst.become_method(Self::BasicRecover(BasicRecover::EMPTY));
+                }
                 match dst {
                     Self::BasicRecover(m) => BasicRecover::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (60, 111) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicRecoverOk(BasicRecoverOk)));
+                if !matches!(dst, Self::BasicRecoverOk(_)) {
+                    dst.become_method(Self::BasicRecoverOk(BasicRecoverOk));
+                }
                 Ok(())
             }
             (60, 120) => {
-                std::mem::forget(std::mem::replace(dst, Self::BasicNack(BasicNack::EMPTY)));
+                if !matches!(dst, Self::BasicNack(_)) {
+                    dst.become_method(Self::BasicNack(BasicNack::EMPTY));
+                }
                 match dst {
                     Self::BasicNack(m) => BasicNack::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (90, 10) => {
-                std::mem::forget(std::mem::replace(dst, Self::TxSelect(TxSelect)));
+                if !matches!(dst, Self::TxSelect(_)) {
+                    dst.become_method(Self::TxSelect(TxSelect));
+                }
                 Ok(())
             }
             (90, 11) => {
-                std::mem::forget(std::mem::replace(dst, Self::TxSelectOk(TxSelectOk)));
+                if !matches!(dst, Self::TxSelectOk(_)) {
+                    dst.become_method(Self::TxSelectOk(TxSelectOk));
+                }
                 Ok(())
             }
             (90, 20) => {
-                std::mem::forget(std::mem::replace(dst, Self::TxCommit(TxCommit)));
+                if !matches!(dst, Self::TxCommit(_)) {
+                    dst.become_method(Self::TxCommit(TxCommit));
+                }
                 Ok(())
             }
             (90, 21) => {
-                std::mem::forget(std::mem::replace(dst, Self::TxCommitOk(TxCommitOk)));
+                if !matches!(dst, Self::TxCommitOk(_)) {
+                    dst.become_method(Self::TxCommitOk(TxCommitOk));
+                }
                 Ok(())
             }
             (90, 30) => {
-                std::mem::forget(std::mem::replace(dst, Self::TxRollback(TxRollback)));
+                if !matches!(dst, Self::TxRollback(_)) {
+                    dst.become_method(Self::TxRollback(TxRollback));
+                }
                 Ok(())
             }
             (90, 31) => {
-                std::mem::forget(std::mem::replace(dst, Self::TxRollbackOk(TxRollbackOk)));
+                if !matches!(dst, Self::TxRollbackOk(_)) {
+                    dst.become_method(Self::TxRollbackOk(TxRollbackOk));
+                }
                 Ok(())
             }
             (85, 10) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConfirmSelect(ConfirmSelect::EMPTY),
-                ));
+                if !matches!(dst, Self::ConfirmSelect(_)) {
+                    dst.become_method(Self::ConfirmSelect(ConfirmSelect::EMPTY));
+                }
                 match dst {
                     Self::ConfirmSelect(m) => ConfirmSelect::decode_args_into(m, r, limits),
                     _ => Ok(()),
                 }
             }
             (85, 11) => {
-                std::mem::forget(std::mem::replace(
-                    dst,
-                    Self::ConfirmSelectOk(ConfirmSelectOk),
-                ));
+                if !matches!(dst, Self::ConfirmSelectOk(_)) {
+                    dst.become_method(Self::ConfirmSelectOk(ConfirmSelectOk));
+                }
                 Ok(())
             }
             _ => return None,
