@@ -100,6 +100,11 @@ impl<'a> Reader<'a> {
         self.rest.is_empty()
     }
 
+    /// Bytes left to read.
+    pub(crate) const fn len(&self) -> usize {
+        self.rest.len()
+    }
+
     /// Fails unless every byte was consumed.
     pub(crate) const fn finish(&self) -> Result<(), PayloadError> {
         match self.rest.len() {
