@@ -597,7 +597,7 @@ fn decode_value<const FRESH: bool>(
             })
         };
     }
-    let tag = r.u8().map_err(in_table)?;
+    let tag = r.next_u8().ok_or(PayloadError::FieldTruncated)?;
     let v = match tag {
         b't' => set!(Bool, r.u8().map(|b| b != 0)),
         b'b' => set!(I8, r.u8().map(|b| i8::from_be_bytes([b]))),

@@ -114,9 +114,18 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, PayloadError> {
-        let (&b, rest) = self.rest.split_first().ok_or(PayloadError::Truncated)?;
+        self.next_u8().ok_or(PayloadError::Truncated)
+    }
+
+    /// [`Reader::u8`] as an `Option`, for the octets read per table entry
+    /// (length of the key, type letter): an `Option<u8>` stays in two
+    /// registers, where a `Result<u8, PayloadError>` was packed into one
+    /// and shifted back out.
+    #[inline(always)]
+    pub(crate) fn next_u8(&mut self) -> Option<u8> {
+        let (&b, rest) = self.rest.split_first()?;
         self.rest = rest;
-        Ok(b)
+        Some(b)
     }
 
     read_be!(u16, u32, u64, i16, i32, i64);
@@ -158,7 +167,7 @@ impl<'a> Reader<'a> {
     /// where it will stay, it is not read back until long after.
     #[inline(always)]
     pub(crate) fn short_string_into(&mut self, dst: &mut ShortString) -> Result<(), PayloadError> {
-        let n = self.u8()?;
+        let n = self.next_u8().ok_or(PayloadError::Truncated)?;
         // A short string is copied into place as a fixed-size window, which
         // is cheaper than a copy of `n` bytes, while the payload has room;
         // near its end (the last argument or property) the bytes are copied
