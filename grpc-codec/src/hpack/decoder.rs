@@ -31,6 +31,29 @@ pub struct Decoder {
     value_scratch: Vec<u8>,
 }
 
+/// The name (literal, or a table entry's name) and value of a literal
+/// field representation (RFC 7541 §6.2) whose name index has a
+/// `prefix_bits`-bit prefix, and what follows. Both strings are split off
+/// before either is decoded, so every decode path fails alike on a block
+/// whose name is bad and whose value is truncated.
+#[inline]
+fn split_literal<'s, 'r: 's>(
+    table: &'s DynamicTable,
+    rest: &'r [u8],
+    prefix_bits: u32,
+    limit: usize,
+) -> Result<(Literal<'s>, Literal<'s>, &'r [u8]), Error> {
+    let (index, rest) = integer::decode(rest, prefix_bits)?;
+    let (name, rest) = if index == 0 {
+        let (huffman, s, r) = string::split(rest, limit)?;
+        (Literal::new(huffman, s), r)
+    } else {
+        (Literal::Raw(field_ref(table, index)?.0), rest)
+    };
+    let (huffman, s, rest) = string::split(rest, limit)?;
+    Ok((name, Literal::new(huffman, s), rest))
+}
+
 /// Name and value of table entry `index` (static, then dynamic), borrowed.
 #[inline]
 fn field_ref(table: &DynamicTable, index: usize) -> Result<(&[u8], &[u8]), Error> {
@@ -250,21 +273,10 @@ impl Decoder {
             } else if first & 0x20 != 0 {
                 return Err(Error::SizeUpdateNotAtStart);
             } else {
-                let (index, r) = integer::decode(rest, 4)?;
-                let (name, r) = if index == 0 {
-                    let (huffman, s, r) = string::split(r, max_string)?;
-                    (Literal::new(huffman, s), r)
-                } else {
-                    (Literal::Raw(field_ref(&self.table, index)?.0), r)
-                };
-                let (huffman, s, r) = string::split(r, max_string)?;
+                let (name, value, r) = split_literal(&self.table, rest, 4, max_string)?;
                 rest = r;
                 let name = scratch(name, &mut self.name_scratch, max_string)?;
-                let value = scratch(
-                    Literal::new(huffman, s),
-                    &mut self.value_scratch,
-                    max_string,
-                )?;
+                let value = scratch(value, &mut self.value_scratch, max_string)?;
                 list_size = list_size.saturating_add(entry_size(name.len(), value.len()));
                 if list_size <= limit {
                     emit(name, value, first & 0x10 != 0);
@@ -435,17 +447,8 @@ impl Decoder {
     #[inline]
     fn indexed_literal<'a>(&mut self, rest: &'a [u8]) -> Result<(Bytes, usize, &'a [u8]), Error> {
         let limit = self.limits.max_string_len;
-        let (index, rest) = integer::decode(rest, 6)?;
-        let (name, rest) = if index == 0 {
-            let (huffman, s, r) = string::split(rest, limit)?;
-            (Literal::new(huffman, s), r)
-        } else {
-            (Literal::Raw(field_ref(&self.table, index)?.0), rest)
-        };
-        let (huffman, s, rest) = string::split(rest, limit)?;
-        let (entry, name_len) = self
-            .table_strings
-            .field(name, Literal::new(huffman, s), limit)?;
+        let (name, value, rest) = split_literal(&self.table, rest, 6, limit)?;
+        let (entry, name_len) = self.table_strings.field(name, value, limit)?;
         Ok((entry, name_len, rest))
     }
 
