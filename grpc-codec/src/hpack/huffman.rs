@@ -66,10 +66,12 @@ struct Canonical {
     symbols: [u16; 257],
 }
 
+/// Per window, the first symbol and its code's length (`symbol | length
+/// << 8`), or 0 for a code longer than the window: what both decode
+/// tables are built from.
 // Evaluated at compile time only: an index out of range fails the build.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
-const fn build_decode() -> [u32; TABLE_LEN] {
-    // Pass 1: the first symbol of every window (symbol | length << 8).
+const fn first_symbols() -> [u32; TABLE_LEN] {
     let mut single = [0u32; TABLE_LEN];
     let mut s = 0;
     while s < 256 {
@@ -86,6 +88,14 @@ const fn build_decode() -> [u32; TABLE_LEN] {
         }
         s += 1;
     }
+    single
+}
+
+// Evaluated at compile time only: an index out of range fails the build.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+const fn build_decode() -> [u32; TABLE_LEN] {
+    // Pass 1: the first symbol of every window.
+    let single = first_symbols();
     // Pass 2: more symbols while the next also fits whole in the window.
     let mut table = [0u32; TABLE_LEN];
     let mut i = 0;
@@ -116,21 +126,12 @@ const fn build_decode() -> [u32; TABLE_LEN] {
 // Evaluated at compile time only: an index out of range fails the build.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
 const fn build_first_len() -> [u8; TABLE_LEN] {
+    let single = first_symbols();
     let mut table = [0u8; TABLE_LEN];
-    let mut s = 0;
-    while s < 256 {
-        let (code, len) = CODES[s];
-        let len = len as u32;
-        if len <= WINDOW {
-            let shift = WINDOW - len;
-            let mut i = (code << shift) as usize;
-            let end = ((code + 1) << shift) as usize;
-            while i < end {
-                table[i] = len as u8;
-                i += 1;
-            }
-        }
-        s += 1;
+    let mut i = 0;
+    while i < TABLE_LEN {
+        table[i] = (single[i] >> 8) as u8;
+        i += 1;
     }
     table
 }
